@@ -1,0 +1,344 @@
+"""Tensor: a numpy array with a MindSpore dtype, plus the autograd node that produced it.
+
+A Tensor owns one C-contiguous numpy array (``_data``). Inside a gradient computation
+(``ops.GradOperation`` / ``ops.value_and_grad``) operations on tensors that require grad record a
+node (``_node``); everywhere else nothing is recorded, so inference pays no autograd cost.
+
+Python scalars follow the guide: ``Tensor(10)`` is Int64 and ``Tensor(0.01)`` is Float64 (the guide
+prints Float64; MindSpore 2.x would say Float32). Python lists of floats become Float32 as in
+MindSpore 2.x.
+"""
+import numbers
+
+import numpy as np
+
+from . import dtype as mstype
+
+__all__ = ["Tensor"]
+
+
+def _ops():
+    from .. import ops  # noqa: PLC0415  (ops imports common; bound lazily to keep imports one-way)
+    return ops
+
+
+def _to_array(input_data, dtype):
+    """Convert user data to (C-contiguous ndarray, Type)."""
+    if isinstance(input_data, Tensor):
+        arr, src_type = input_data._data, input_data._dtype
+    elif isinstance(input_data, np.ndarray):
+        arr = input_data
+        src_type = mstype.nptype_to_dtype(arr.dtype)
+    elif isinstance(input_data, (bool, np.bool_)):
+        arr, src_type = np.array(input_data, dtype=np.bool_), mstype.bool_
+    elif isinstance(input_data, np.generic):
+        arr = np.asarray(input_data)
+        src_type = mstype.nptype_to_dtype(arr.dtype)
+    elif isinstance(input_data, numbers.Integral):
+        arr, src_type = np.array(input_data, dtype=np.int64), mstype.int64
+    elif isinstance(input_data, numbers.Real):
+        arr, src_type = np.array(input_data, dtype=np.float64), mstype.float64
+    elif isinstance(input_data, (list, tuple)):
+        arr = np.array([x.asnumpy() if isinstance(x, Tensor) else x for x in input_data])
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        src_type = mstype.nptype_to_dtype(arr.dtype)
+    else:
+        raise TypeError(f"For 'Tensor', the type of 'input_data' should be Tensor, np.ndarray, "
+                        f"list, tuple, int, float or bool, but got {type(input_data)}.")
+    if arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if dtype is not None and dtype is not src_type:
+        if not isinstance(dtype, mstype.Type):
+            dtype = mstype.nptype_to_dtype(dtype)
+        if dtype is mstype.bfloat16:
+            arr = mstype.float32_to_bfloat16(arr.astype(np.float32))
+        elif src_type is mstype.bfloat16:
+            arr = mstype.bfloat16_to_float32(arr).astype(dtype.np_dtype)
+        else:
+            arr = arr.astype(dtype.np_dtype)
+        src_type = dtype
+    return np.ascontiguousarray(arr), src_type
+
+
+def _format_values(arr, dtype):
+    if dtype is mstype.bfloat16:
+        arr = mstype.bfloat16_to_float32(arr)
+    if arr.ndim == 0:
+        return " " + str(arr.item() if arr.dtype.kind != "f" else arr)
+    if arr.size == 0:
+        return "\n"
+    if arr.dtype.kind == "f":
+        digits = 4 if arr.dtype == np.float16 else 8
+        text = np.array2string(arr, separator=", ", threshold=1000,
+                               formatter={"float_kind": lambda v: f"{v: .{digits}e}"})
+    else:
+        text = np.array2string(arr, separator=", ", threshold=1000)
+    return (" " if arr.ndim == 1 else "\n") + text
+
+
+class Tensor:
+    """A multi-dimensional array with a MindSpore dtype.
+
+    Args:
+        input_data: a Tensor, numpy array, Python scalar, list or tuple.
+        dtype (mstype.Type): cast to this type. Default: inferred from ``input_data``.
+        shape, init: build from an initializer, e.g. ``Tensor(shape=(2, 3), dtype=mstype.float32,
+            init=Normal(0.02))``.
+    """
+
+    __slots__ = ("_data", "_dtype", "_node", "_requires_grad", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, input_data=None, dtype=None, shape=None, init=None, internal=False,
+                 const_arg=False):
+        if input_data is None:
+            if init is None or shape is None:
+                raise ValueError("For 'Tensor', 'input_data' is None, so 'shape' and 'init' must "
+                                 "both be given.")
+            from .initializer import initializer  # noqa: PLC0415
+            arr = initializer(init, shape, dtype or mstype.float32)._data
+            input_data = arr
+        self._data, self._dtype = _to_array(input_data, dtype)
+        self._node = None
+        self._requires_grad = False
+
+    @classmethod
+    def _make(cls, array, dtype=None, node=None):
+        """Wrap an array without copying or validating (the array must be C-contiguous)."""
+        t = object.__new__(Tensor)
+        t._data = array
+        t._dtype = dtype if dtype is not None else mstype.nptype_to_dtype(array.dtype)
+        t._node = node
+        t._requires_grad = False
+        return t
+
+    # ---- basic properties -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def size(self):
+        return self._data.size
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def asnumpy(self):
+        """The values as a numpy array (shared memory; BFloat16 gives its uint16 bits)."""
+        return self._data
+
+    def numpy(self):
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self, index=None):
+        value = self._data.item() if index is None else self._data.item(index)
+        return value
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __index__(self):
+        return int(self._data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        shape = list(self._data.shape)
+        return f"Tensor(shape={shape}, dtype={self._dtype}, value={_format_values(self._data, self._dtype)})"
+
+    def __str__(self):
+        if self._dtype is mstype.bfloat16:
+            return str(mstype.bfloat16_to_float32(self._data))
+        return str(self._data)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return format(str(self), spec)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    # ---- conversion ---------------------------------------------------------------------------
+    def astype(self, dtype):
+        return _ops().cast(self, dtype)
+
+    def to(self, dtype):
+        return self.astype(dtype)
+
+    def copy(self):
+        return Tensor._make(self._data.copy(), self._dtype)
+
+    def asnumpy_of(self, dtype):
+        return self._data.astype(dtype)
+
+    # ---- shape ops (differentiable) -----------------------------------------------------------
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops().reshape(self, shape)
+
+    view = reshape
+
+    def flatten(self):
+        return _ops().reshape(self, (-1,))
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops().transpose(self, axes or None)
+
+    def squeeze(self, axis=None):
+        return _ops().squeeze(self, axis)
+
+    def expand_dims(self, axis):
+        return _ops().expand_dims(self, axis)
+
+    def __getitem__(self, index):
+        return _ops().getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self._node is not None:
+            raise RuntimeError("In-place assignment to a tensor that is part of a gradient graph.")
+        self._data[index] = value._data if isinstance(value, Tensor) else value
+
+    # ---- reductions ---------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _ops().reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keep_dims=False):
+        return _ops().reduce_mean(self, axis, keep_dims)
+
+    def max(self, axis=None, keepdims=False):
+        return Tensor._make(np.ascontiguousarray(self._data.max(axis=axis, keepdims=keepdims)),
+                            self._dtype)
+
+    def min(self, axis=None, keepdims=False):
+        return Tensor._make(np.ascontiguousarray(self._data.min(axis=axis, keepdims=keepdims)),
+                            self._dtype)
+
+    def argmax(self, axis=None):
+        return Tensor._make(np.ascontiguousarray(self._data.argmax(axis=axis)))
+
+    def abs(self):
+        return _ops().abs(self)
+
+    def exp(self):
+        return _ops().exp(self)
+
+    def log(self):
+        return _ops().log(self)
+
+    def sqrt(self):
+        return _ops().sqrt(self)
+
+    # ---- arithmetic ---------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops().add(self, other)
+
+    def __radd__(self, other):
+        return _ops().add(other, self)
+
+    def __sub__(self, other):
+        return _ops().sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().div(other, self)
+
+    def __pow__(self, other):
+        return _ops().pow(self, other)
+
+    def __matmul__(self, other):
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul(other, self)
+
+    def __neg__(self):
+        return _ops().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().abs(self)
+
+    # ---- comparisons (not differentiable; Bool results) ------------------------------------------
+    def _compare(self, other, fn):
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(np.ascontiguousarray(fn(self._data, other)), mstype.bool_)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    # ---- value assignment (used by Parameter.set_data and optimizers) ---------------------------------
+    def assign_value(self, value):
+        """Replace this tensor's values in place; the shape may change, the dtype follows ``value``."""
+        arr, dt = _to_array(value, None)
+        self._data, self._dtype = arr, dt
+        return self
