@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 
 from . import dtype as mstype
-from .tensor import Tensor, _to_array
+from .tensor import Tensor, _contiguous, _to_array
 
 __all__ = ["Parameter", "ParameterTuple"]
 
@@ -118,7 +118,7 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(data, dtype_name, name, requires_grad):
-    return Parameter(Tensor._make(np.ascontiguousarray(data), mstype.type_from_string(dtype_name)),
+    return Parameter(Tensor._make(_contiguous(data), mstype.type_from_string(dtype_name)),
                      name=name, requires_grad=requires_grad)
 
 

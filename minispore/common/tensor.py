@@ -17,6 +17,12 @@ from . import dtype as mstype
 __all__ = ["Tensor"]
 
 
+def _contiguous(arr):
+    """``arr`` as a C-contiguous ndarray, keeping 0-d arrays 0-d (np.ascontiguousarray does not)."""
+    arr = np.asarray(arr)
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")
+
+
 def _ops():
     from .. import ops  # noqa: PLC0415  (ops imports common; bound lazily to keep imports one-way)
     return ops
@@ -58,7 +64,7 @@ def _to_array(input_data, dtype):
         else:
             arr = arr.astype(dtype.np_dtype)
         src_type = dtype
-    return np.ascontiguousarray(arr), src_type
+    return _contiguous(arr), src_type
 
 
 def _format_values(arr, dtype):
@@ -248,15 +254,15 @@ class Tensor:
         return _ops().reduce_mean(self, axis, keep_dims)
 
     def max(self, axis=None, keepdims=False):
-        return Tensor._make(np.ascontiguousarray(self._data.max(axis=axis, keepdims=keepdims)),
+        return Tensor._make(_contiguous(self._data.max(axis=axis, keepdims=keepdims)),
                             self._dtype)
 
     def min(self, axis=None, keepdims=False):
-        return Tensor._make(np.ascontiguousarray(self._data.min(axis=axis, keepdims=keepdims)),
+        return Tensor._make(_contiguous(self._data.min(axis=axis, keepdims=keepdims)),
                             self._dtype)
 
     def argmax(self, axis=None):
-        return Tensor._make(np.ascontiguousarray(self._data.argmax(axis=axis)))
+        return Tensor._make(_contiguous(self._data.argmax(axis=axis)))
 
     def abs(self):
         return _ops().abs(self)
@@ -316,7 +322,7 @@ class Tensor:
     # ---- comparisons (not differentiable; Bool results) ------------------------------------------
     def _compare(self, other, fn):
         other = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(np.ascontiguousarray(fn(self._data, other)), mstype.bool_)
+        return Tensor._make(_contiguous(fn(self._data, other)), mstype.bool_)
 
     def __eq__(self, other):
         return self._compare(other, np.equal)

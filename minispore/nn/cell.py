@@ -1,0 +1,195 @@
+"""Cell: the base class of every layer and network (``mindspore.nn.Cell``).
+
+Parameter names work as in MindSpore: a Parameter assigned as ``self.weight`` is named
+``weight``; when a Cell is assigned as ``self.conv1`` of another Cell, every parameter in it is
+renamed ``conv1.<path inside the child>``. Those names are the checkpoint keys. Wrapper cells
+(``WithLossCell``, ``TrainOneStepCell``, optimizers) are built with ``auto_prefix=False`` and add no
+prefix, so a trained network's checkpoint still says ``conv1.weight``.
+"""
+from collections import OrderedDict
+
+from ..common.parameter import Parameter, ParameterTuple
+
+__all__ = ["Cell"]
+
+
+class Cell:
+    """Base class for all neural-network cells.
+
+    Subclasses define ``construct(*inputs)``; calling the cell runs it.
+
+    Args:
+        auto_prefix (bool): whether child cells assigned to this cell get their parameters renamed
+            with the attribute name as prefix. Default: ``True``.
+        flags (dict): accepted for compatibility and stored. Default: ``None``.
+    """
+
+    def __init__(self, auto_prefix=True, flags=None):
+        object.__setattr__(self, "_params", OrderedDict())
+        object.__setattr__(self, "_cells", OrderedDict())
+        object.__setattr__(self, "_param_tuples", OrderedDict())
+        object.__setattr__(self, "_auto_prefix", auto_prefix)
+        object.__setattr__(self, "training", False)
+        object.__setattr__(self, "_flags", dict(flags or {}))
+
+    # ---- attribute registration ------------------------------------------------------------------
+    def _check_init(self):
+        if "_params" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call "
+                                 f"super().__init__() before assigning parameters or cells.")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            self._check_init()
+            self.insert_param_to_cell(name, value)
+        elif isinstance(value, Cell):
+            self._check_init()
+            self.insert_child_to_cell(name, value)
+        elif isinstance(value, ParameterTuple):
+            self._check_init()
+            self._param_tuples[name] = value
+            for p in value:
+                self._params[p.name] = p
+        else:
+            if "_params" in self.__dict__:
+                if name in self._params and value is not None:
+                    raise TypeError(f"For '{type(self).__name__}', the attribute '{name}' is a "
+                                    f"Parameter and cannot be set to {type(value)}.")
+                self._params.pop(name, None)
+                self._cells.pop(name, None)
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        if "_params" in d:
+            if name in d["_params"]:
+                return d["_params"][name]
+            if name in d["_cells"]:
+                return d["_cells"][name]
+            if name in d["_param_tuples"]:
+                return d["_param_tuples"][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in ("_params", "_cells", "_param_tuples"):
+            if name in self.__dict__.get(store, {}):
+                del self.__dict__[store][name]
+                return
+        object.__delattr__(self, name)
+
+    def insert_param_to_cell(self, param_name, param, check_name_contain_dot=True):
+        """Register ``param`` under ``param_name``; an unnamed Parameter takes that name."""
+        if not isinstance(param, Parameter):
+            raise TypeError(f"For 'insert_param_to_cell', the argument 'param' must be a "
+                            f"Parameter, but got {type(param)}.")
+        if check_name_contain_dot and "." in param_name:
+            raise KeyError(f"The parameter name '{param_name}' must not contain '.'.")
+        if param._auto_named:
+            param.name = param_name
+        self.__dict__.pop(param_name, None)
+        self._params[param_name] = param
+
+    def insert_child_to_cell(self, child_name, child_cell):
+        """Register a child cell; with auto_prefix its parameters become ``child_name.<path>``."""
+        if not isinstance(child_cell, Cell):
+            raise TypeError(f"Child cell type is incorrect: expected Cell, got {type(child_cell)}.")
+        self.__dict__.pop(child_name, None)
+        self._cells[child_name] = child_cell
+        if self._auto_prefix:
+            child_cell.update_parameters_name(child_name + ".")
+
+    def update_parameters_name(self, prefix="", recurse=True):
+        """Rename every parameter to ``prefix + <its path inside this cell>``."""
+        for path, param in self.parameters_and_names(expand=recurse):
+            param.name = prefix + path
+
+    # ---- running ---------------------------------------------------------------------------------
+    def construct(self, *inputs, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement construct().")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.construct(*inputs, **kwargs)
+
+    def set_train(self, mode=True):
+        """Put this cell and its children in training (True) or inference (False) mode."""
+        for _, cell in self.cells_and_names():
+            object.__setattr__(cell, "training", mode)
+        return self
+
+    def set_grad(self, requires_grad=True):
+        return self
+
+    # ---- traversal -------------------------------------------------------------------------------
+    def cells_and_names(self, cells=None, name_prefix=""):
+        """(path, cell) for this cell and every descendant, each once, depth first."""
+        seen = set() if cells is None else cells
+        if id(self) not in seen:
+            seen.add(id(self))
+            yield name_prefix, self
+        for name, cell in self._cells.items():
+            if cell is not None and id(cell) not in seen:
+                path = f"{name_prefix}.{name}" if name_prefix else name
+                yield from cell.cells_and_names(seen, path)
+
+    def cells(self):
+        return self._cells.values()
+
+    def name_cells(self):
+        return OrderedDict((n, c) for n, c in self._cells.items() if c is not None)
+
+    def parameters_and_names(self, name_prefix="", expand=True):
+        """(path, Parameter) for own parameters first, then each child's, de-duplicated."""
+        seen = set()
+        cells = self.cells_and_names(name_prefix=name_prefix) if expand else [(name_prefix, self)]
+        for cell_path, cell in cells:
+            for pname, param in cell._params.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{cell_path}.{pname}" if cell_path else pname), param
+
+    def get_parameters(self, expand=True):
+        for _, param in self.parameters_and_names(expand=expand):
+            yield param
+
+    def trainable_params(self, recurse=True):
+        """Parameters with ``requires_grad=True``, in registration order."""
+        return [p for p in self.get_parameters(expand=recurse) if p.requires_grad]
+
+    def untrainable_params(self, recurse=True):
+        return [p for p in self.get_parameters(expand=recurse) if not p.requires_grad]
+
+    def parameters_dict(self, recurse=True):
+        """OrderedDict of parameter name -> Parameter."""
+        return OrderedDict((p.name, p) for p in self.get_parameters(expand=recurse))
+
+    def init_parameters_data(self, auto_parallel_mode=False):
+        return self.parameters_dict()
+
+    # ---- display ---------------------------------------------------------------------------------
+    def extend_repr(self):
+        return ""
+
+    def __repr__(self):
+        extra = self.extend_repr()
+        if not self._cells:
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}("]
+        if extra:
+            lines.append("  " + extra)
+        for name, cell in self._cells.items():
+            lines.append(f"  ({name}): " + repr(cell).replace("\n", "\n  "))
+        lines.append(")")
+        return "\n".join(lines)
+
+    def summary(self, input_shape=None):
+        """A table of parameters (name, shape, count) and the total, like Keras' summary()."""
+        rows = [(p.name, str(p.shape), str(p.dtype), p.size) for p in self.get_parameters()]
+        width = max([len(r[0]) for r in rows] + [9])
+        out = [f"{type(self).__name__}", f"{'parameter':<{width}}  {'shape':<18} {'dtype':<8} "
+               f"{'count':>10}"]
+        out += [f"{n:<{width}}  {s:<18} {d:<8} {c:>10,}" for n, s, d, c in rows]
+        total = sum(r[3] for r in rows)
+        trainable = sum(p.size for p in self.trainable_params())
+        out.append(f"total: {total:,} parameters ({trainable:,} trainable)")
+        return "\n".join(out)
