@@ -1,0 +1,366 @@
+"""Streaming, validating ``.ckpt`` parser over a memory map (the format: ``_ckpt_codec``).
+
+MindSpore reads the whole file and hands it to protobuf (2x the file in RAM, 2 GB ceiling, and
+anything protobuf accepts is accepted: short contents, missing tensors). This parser instead walks
+the top-level records one at a time (``0x0A`` + varint length), checks every varint and length
+against the bytes that remain *before* slicing, caps tag length / ndim / record count, requires
+``prod(dims) * itemsize == content length`` (chunks joined), rejects unknown ``tensor_type``
+strings and malformed or unknown fields, and only then copies tensor bytes out of the map, in
+bounded slices whose pages are dropped afterwards. Peak memory is about the loaded tensors plus one
+copy slice; nothing keeps the file mapped or aliased.
+
+Errors are ``CheckpointError`` (a ``ValueError``) naming the absolute path, the byte offset and the
+record, e.g. ``truncated at byte 120 inside record 'fc1.weight'``. The CRC trailer is stripped
+whenever present and verified whenever present (MindSpore verifies only with ``crc_check=True``
+and reports a mismatch as a permission problem); "truncated" (framing ends early) and "corrupted"
+(CRC mismatch, garbage) are reported distinctly.
+
+Entry points (also for the ``inspect/verify/diff/convert`` CLI):
+    ``open_map(path) -> (mmap or b"", size)``      map a file read-only (empty file -> b"")
+    ``split_trailer(buf, size) -> (body_end, stored_crc or None)``
+    ``iter_records(buf, body_end, path)``           yield ``Record`` per top-level entry
+    ``iter_tensors(buf, body_end, path)``           yield ``TensorInfo`` (same-tag chunks joined,
+                                                    sizes validated; no tensor bytes touched)
+    ``body_crc(buf, body_end)``                     CRC32 of the body, page-friendly
+    ``scan(path, verify_crc="auto"|"require"|False) -> ScanResult`` (infos, crc state, size)
+    ``read_checkpoint(path, crc_check=False, select=None) -> list[(name, tensor_type, value)]``
+    ``materialize(buf, info) -> numpy array | str``
+"""
+import mmap
+import os
+import zlib
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _ckpt_codec as codec
+
+__all__ = ["CheckpointError", "Record", "TensorInfo", "ScanResult", "open_map", "split_trailer",
+           "iter_records", "iter_tensors", "body_crc", "scan", "read_checkpoint", "materialize",
+           "MAX_TAG_BYTES", "MAX_NDIM", "MAX_RECORDS"]
+
+MAX_TAG_BYTES = 1 << 16      # a parameter name longer than 64 KiB is not a parameter name
+MAX_NDIM = 64
+MAX_RECORDS = 1 << 24
+MAX_TYPE_BYTES = 64
+_COPY_SLICE = 64 << 20       # bytes copied out of the map between page drops
+_PAGE = mmap.PAGESIZE
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read; the message names the file and what is wrong."""
+
+
+class Record(NamedTuple):
+    """One top-level entry: where it is and what its header says (content not copied)."""
+    name: str
+    tensor_type: str
+    dims: tuple
+    content_offset: int
+    content_len: int
+    start: int
+    end: int
+
+
+class TensorInfo(NamedTuple):
+    """One logical value after joining consecutive same-tag records."""
+    name: str
+    tensor_type: str
+    shape: tuple
+    segments: tuple          # ((offset, length), ...) in the file
+    nbytes: int
+    start: int               # file offset of the first record
+
+
+class ScanResult(NamedTuple):
+    tensors: list
+    size: int
+    body_end: int
+    stored_crc: object       # int or None
+    computed_crc: object     # int or None (not computed)
+
+
+def _fail(path, msg):
+    raise CheckpointError(f"Failed to read the checkpoint file {path}. The file may be corrupted, "
+                          f"and the content cannot be parsed: {msg}")
+
+
+def open_map(path):
+    """(read-only mmap of ``path``, size); an empty file gives ``(b"", 0)``."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return b"", 0
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), size
+
+
+def split_trailer(buf, size):
+    """(body_end, stored_crc or None): the trailer is recognised by ``b"crc_num"`` at ``[-17:-10]``."""
+    if size >= codec.CRC_TRAILER_LEN and \
+            buf[size - codec.CRC_TRAILER_LEN:size - 10] == codec.CRC_MAGIC:
+        return size - codec.CRC_TRAILER_LEN, int.from_bytes(buf[size - 10:size], "big")
+    return size, None
+
+
+def _varint(buf, pos, end, path, what, rec):
+    """(value, new pos) of the varint at ``pos``; error if it runs past ``end`` or 10 bytes."""
+    result = shift = 0
+    start = pos
+    while True:
+        if pos >= end:
+            _fail(path, f"truncated at byte {pos} inside the {what} varint{rec}")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if pos - start >= 10:
+            _fail(path, f"malformed varint at byte {start} ({what}{rec})")
+
+
+def _len_field(buf, pos, end, path, what, rec):
+    """(payload start, payload end) of a length-delimited payload starting at ``pos``."""
+    n, pos = _varint(buf, pos, end, path, f"{what} length", rec)
+    if n > end - pos:
+        _fail(path, f"truncated at byte {end} inside {what}{rec}: it declares {n} bytes at byte "
+                    f"{pos} but only {end - pos} remain")
+    return pos, pos + n
+
+
+def _unexpected(pos, wire, path, where):
+    _fail(path, f"unexpected field (wire type {wire}) at byte {pos} in {where}")
+
+
+def _parse_tensor(buf, pos, end, path, rec):
+    dims, ttype, content = [], None, None
+    while pos < end:
+        key, pos = _varint(buf, pos, end, path, "field key", rec)
+        field, wire = key >> 3, key & 7
+        if field == 1 and wire == 0:
+            d, pos = _varint(buf, pos, end, path, "dim", rec)
+            dims.append(d)
+        elif field == 1 and wire == 2:                 # packed dims (valid protobuf)
+            a, b = _len_field(buf, pos, end, path, "packed dims", rec)
+            pos = a
+            while pos < b:
+                d, pos = _varint(buf, pos, b, path, "dim", rec)
+                dims.append(d)
+        elif field == 2 and wire == 2:
+            a, pos = _len_field(buf, pos, end, path, "tensor_type", rec)
+            if pos - a > MAX_TYPE_BYTES:
+                _fail(path, f"tensor_type of {pos - a} bytes at byte {a}{rec}")
+            try:
+                ttype = bytes(buf[a:pos]).decode("ascii")
+            except UnicodeDecodeError:
+                _fail(path, f"tensor_type at byte {a} is not ASCII{rec}")
+        elif field == 3 and wire == 2:
+            a, pos = _len_field(buf, pos, end, path, "tensor_content", rec)
+            content = (a, pos - a)
+        else:
+            _unexpected(pos, wire, path, f"TensorProto (field {field}){rec}")
+        if len(dims) > MAX_NDIM:
+            _fail(path, f"more than {MAX_NDIM} dims{rec}")
+    if ttype is None or content is None:
+        _fail(path, f"TensorProto without {'tensor_type' if ttype is None else 'tensor_content'}{rec}")
+    for d in dims:
+        if d >= 1 << 63:
+            _fail(path, f"negative dim {d - (1 << 64)}{rec}")
+    return tuple(dims), ttype, content
+
+
+def iter_records(buf, body_end, path):
+    """Yield a ``Record`` for each top-level entry of ``buf[:body_end]``, validating framing."""
+    pos = count = 0
+    while pos < body_end:
+        start = pos
+        if buf[pos] != 0x0A:
+            tail = bytes(buf[pos:body_end])
+            if len(tail) < codec.CRC_TRAILER_LEN and (codec.CRC_MAGIC.startswith(tail[:7])):
+                _fail(path, f"truncated inside the CRC trailer at byte {pos} ({len(tail)} of "
+                            f"{codec.CRC_TRAILER_LEN} bytes present)")
+            _fail(path, f"expected a record (byte 0x0a) at byte {pos}, found 0x{buf[pos]:02x}")
+        a, end = _len_field(buf, pos + 1, body_end, path, "record", f" (record #{count} at byte {pos})")
+        count += 1
+        if count > MAX_RECORDS:
+            _fail(path, f"more than {MAX_RECORDS} records")
+        name, tensor, pos = None, None, a
+        rec = f" (record #{count - 1} at byte {start})"
+        while pos < end:
+            key, pos = _varint(buf, pos, end, path, "field key", rec)
+            field, wire = key >> 3, key & 7
+            if field == 1 and wire == 2:
+                ta, pos = _len_field(buf, pos, end, path, "tag", rec)
+                if pos - ta > MAX_TAG_BYTES:
+                    _fail(path, f"tag of {pos - ta} bytes at byte {ta} exceeds {MAX_TAG_BYTES}")
+                try:
+                    name = bytes(buf[ta:pos]).decode("utf-8")
+                except UnicodeDecodeError:
+                    _fail(path, f"tag at byte {ta} is not UTF-8{rec}")
+                rec = f" inside record {name!r} (starting at byte {start})"
+            elif field == 2 and wire == 2:
+                tensor = _len_field(buf, pos, end, path, "tensor", rec)
+                pos = tensor[1]
+            elif field == 3 and wire == 2:
+                _fail(path, f"record{rec} is a MapTensor (MapParameter), which minispore does not "
+                            f"support")
+            else:
+                _unexpected(pos, wire, path, f"Checkpoint.Value (field {field}){rec}")
+        if name is None:
+            _fail(path, f"record #{count - 1} at byte {start} has no tag")
+        if tensor is None:
+            _fail(path, f"record {name!r} at byte {start} has no tensor")
+        dims, ttype, (coff, clen) = _parse_tensor(buf, tensor[0], tensor[1], path, rec)
+        yield Record(name, ttype, dims, coff, clen, start, end)
+        pos = end
+
+
+def _shape_of(rec, total, path):
+    """Validated shape of a joined value; dims [] and [0] mean a scalar (legacy 0.x files)."""
+    itemsize = codec.TYPE_ITEMSIZE.get(rec.tensor_type)
+    if itemsize is None:
+        raise CheckpointError(f"'{rec.tensor_type}'\nFor 'load_checkpoint', failed to load the "
+                              f"checkpoint file {path}: unknown tensor_type '{rec.tensor_type}' for "
+                              f"{rec.name!r} at byte {rec.start}.")
+    if rec.tensor_type == "str":
+        if rec.dims != (0,) or total % 4:
+            _fail(path, f"str record {rec.name!r} needs dims [0] and a multiple of 4 bytes, got "
+                        f"dims {list(rec.dims)} and {total} bytes")
+        return ()
+    if rec.dims in ((), (0,)) and total == itemsize:
+        return ()
+    n = 1
+    for d in rec.dims:
+        n *= d
+    if n * itemsize != total:
+        _fail(path, f"record {rec.name!r} at byte {rec.start}: dims {list(rec.dims)} x "
+                    f"{itemsize}-byte {rec.tensor_type} need {n * itemsize} bytes, but its "
+                    f"tensor_content has {total}")
+    return rec.dims
+
+
+def iter_tensors(buf, body_end, path):
+    """Yield ``TensorInfo`` per value: consecutive same-tag records joined, sizes validated."""
+    group = []
+
+    def flush():
+        first = group[0]
+        total = sum(r.content_len for r in group)
+        for r in group[1:]:
+            if r.tensor_type != first.tensor_type or r.dims != first.dims:
+                _fail(path, f"chunk of {first.name!r} at byte {r.start} has type {r.tensor_type} "
+                            f"dims {list(r.dims)}, but the first chunk has {first.tensor_type} "
+                            f"dims {list(first.dims)}")
+        shape = _shape_of(first, total, path)
+        return TensorInfo(first.name, first.tensor_type, tuple(shape),
+                          tuple((r.content_offset, r.content_len) for r in group), total,
+                          first.start)
+
+    for rec in iter_records(buf, body_end, path):
+        if group and rec.name != group[0].name:
+            yield flush()
+            group = []
+        group.append(rec)
+    if group:
+        yield flush()
+
+
+def _drop_pages(buf, start, end):
+    """Tell the kernel the mapped pages of [start, end) are no longer needed (RSS stays low)."""
+    if isinstance(buf, mmap.mmap) and hasattr(buf, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        a = start - start % _PAGE
+        if end > a:
+            try:
+                buf.madvise(mmap.MADV_DONTNEED, a, end - a)
+            except (OSError, ValueError):
+                pass
+
+
+def body_crc(buf, body_end):
+    """zlib.crc32 of ``buf[:body_end]`` computed in slices, dropping pages as it goes."""
+    crc, pos = 0, 0
+    view = memoryview(buf) if body_end else b""
+    while pos < body_end:
+        nxt = min(body_end, pos + _COPY_SLICE)
+        crc = zlib.crc32(view[pos:nxt], crc)
+        _drop_pages(buf, pos, nxt)
+        pos = nxt
+    if body_end:
+        view.release()
+    return crc
+
+
+def materialize(buf, info):
+    """The value of ``info``: a fresh numpy array (never aliasing the map) or a Python str."""
+    if info.tensor_type == "str":
+        return codec.str_from_content(b"".join(bytes(buf[o:o + n]) for o, n in info.segments))
+    dt = codec.NUMPY_DTYPE[info.tensor_type]
+    out = np.empty(info.nbytes // dt.itemsize, dtype=dt)
+    dst = out.view(np.uint8)
+    at = 0
+    view = memoryview(buf)
+    try:
+        for off, n in info.segments:
+            done = 0
+            while done < n:
+                k = min(_COPY_SLICE, n - done)
+                dst[at:at + k] = np.frombuffer(view[off + done:off + done + k], dtype=np.uint8)
+                _drop_pages(buf, off + done, off + done + k)
+                done += k
+                at += k
+    finally:
+        view.release()
+    out = out.reshape(info.shape)
+    return out if out.dtype.isnative else out.astype(dt.newbyteorder("="))
+
+
+def scan(path, verify_crc="auto", _mapped=None):
+    """Validate the whole file without copying tensors: framing, sizes, types, and the CRC.
+
+    ``verify_crc``: "auto" checks the trailer when present, "require" also fails when it is
+    absent, False skips the comparison (the trailer is still stripped).
+    """
+    buf, size = _mapped if _mapped is not None else open_map(path)
+    body_end, stored = split_trailer(buf, size)
+    computed = None
+    if stored is not None and verify_crc:
+        computed = body_crc(buf, body_end)
+        if computed != stored:
+            raise CheckpointError(
+                f"Failed to read the checkpoint file {path}: CRC mismatch: stored {stored}, "
+                f"computed {computed}. The file is complete in length but its bytes changed "
+                f"(corruption or tampering), so it was not loaded.")
+    if stored is None and verify_crc == "require":
+        raise CheckpointError(
+            f"Failed to read the checkpoint file {path}: crc_check=True but the file has no CRC "
+            f"trailer (it was saved without crc_check=True, or it was truncated).")
+    infos = list(iter_tensors(buf, body_end, path))
+    return ScanResult(infos, size, body_end, stored, computed)
+
+
+def read_checkpoint(path, crc_check=False, select=None):
+    """[(name, tensor_type, value)] of a file, in file order; values are arrays or str.
+
+    Everything is validated before any tensor is copied. A non-consecutive repeated tag keeps the
+    position of its first occurrence and the value of its last (as protobuf-based MindSpore does).
+    ``select(name) -> bool`` skips values without copying them. Unsupported types (Complex64,
+    Int4, ...) raise with MindSpore's first line ``'<type>'``.
+    """
+    path = os.path.abspath(path)
+    buf, size = open_map(path)
+    try:
+        result = scan(path, "require" if crc_check else "auto", _mapped=(buf, size))
+        chosen = {}
+        for info in result.tensors:
+            if select is not None and not select(info.name):
+                continue
+            if info.tensor_type not in codec.LOADABLE_TYPES:
+                raise CheckpointError(
+                    f"'{info.tensor_type}'\nFor 'load_checkpoint', failed to load the checkpoint "
+                    f"file {path}: tensor_type '{info.tensor_type}' of {info.name!r} has no "
+                    f"minispore dtype (loadable: {', '.join(sorted(codec.LOADABLE_TYPES))}).")
+            chosen[info.name] = info
+        return [(name, info.tensor_type, materialize(buf, info)) for name, info in chosen.items()]
+    finally:
+        if isinstance(buf, mmap.mmap):
+            buf.close()
