@@ -3,7 +3,10 @@
 Layout: 8-byte little-endian header length N, N bytes of JSON header (padded with spaces to a
 multiple of 8, as the reference implementation does), then the tensor bytes. The header maps each
 name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative to the data start)
-plus ``"__metadata__": {"format": "ms"}``; keys are sorted and the data is laid out in that order.
+plus ``"__metadata__": {"format": "ms"}`` first. Entries are ordered like the safetensors package
+(0.4-0.8) orders them, which is what MindSpore's files show: by dtype rank descending (U64, I64,
+F64, F32, U32, I32, BF16, F16, U16, I16, I8, U8, BOOL), then by name; header keys follow the data.
+So files are byte-identical to MindSpore's (checked against a golden file).
 Python ``str`` values, which safetensors cannot hold as tensors, go into ``__metadata__`` under
 their own name and come back as ``str`` (MindSpore has no answer for them).
 
@@ -27,6 +30,8 @@ TO_ST = {"Float16": "F16", "Float32": "F32", "Float64": "F64", "BFloat16": "BF16
          "Int8": "I8", "Int16": "I16", "Int32": "I32", "Int64": "I64",
          "UInt8": "U8", "UInt16": "U16", "UInt32": "U32", "UInt64": "U64", "Bool": "BOOL"}
 FROM_ST = {v: k for k, v in TO_ST.items()}
+_RANK = {d: i for i, d in enumerate(["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32",
+                                     "F32", "F64", "I64", "U64"])}
 _NP = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "BF16": "<u2", "I8": "i1", "I16": "<i2",
        "I32": "<i4", "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8",
        "BOOL": "?"}
@@ -36,7 +41,8 @@ def encode_pieces(entries):
     """Pieces of a safetensors file from [(name, tensor_type, array | str)] (names unique)."""
     header, data, offset = {}, [], 0
     meta = {"format": "ms"}
-    for name, ttype, value in sorted(entries, key=lambda e: e[0]):
+    order = sorted(entries, key=lambda e: (-_RANK.get(TO_ST.get(e[1]), -1), e[0]))
+    for name, ttype, value in order:
         if name == "__metadata__":
             raise ValueError("For 'save_checkpoint', the name '__metadata__' is reserved by the "
                              "safetensors format.")
