@@ -33,7 +33,7 @@ def record(fname, entries, sha_only=False):
         if ttype == "str":
             e["str"] = value
         else:
-            arr = np.ascontiguousarray(value)
+            arr = np.array(value, copy=True, order="C")  # keeps 0-d arrays 0-d
             e["shape"] = list(arr.shape)
             if sha_only:
                 e["sha256"] = hashlib.sha256(arr.tobytes()).hexdigest()
