@@ -27,21 +27,20 @@ def _grad_arrays(fn, args, positions, weights, sens=None, has_aux=False):
     try:
         with recording():
             out = fn(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        roots = outs[:1] if has_aux else outs
+        for r in roots:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"The function being differentiated must return Tensors, but "
+                                f"got {type(r)}.")
+        if sens is not None and len(roots) > 1:
+            sens_list = sens if isinstance(sens, (tuple, list)) else (sens,) * len(roots)
+        else:
+            sens_list = (sens,) * len(roots)
+        leaf_grads = backprop(roots, [seed_like(r, s) for r, s in zip(roots, sens_list)])
     finally:
         for w in frozen:
             w._requires_grad = False
-    outs = out if isinstance(out, tuple) else (out,)
-    roots = outs[:1] if has_aux else outs
-    for r in roots:
-        if not isinstance(r, Tensor):
-            raise TypeError(f"The function being differentiated must return Tensors, but got "
-                            f"{type(r)}.")
-    if sens is not None and len(roots) > 1:
-        sens_list = sens if isinstance(sens, (tuple, list)) else (sens,) * len(roots)
-    else:
-        sens_list = (sens,) * len(roots)
-    seeds = [seed_like(r, s) for r, s in zip(roots, sens_list)]
-    leaf_grads = backprop(roots, seeds)
 
     def grad_of(t):
         g = leaf_grads.get(id(t))
