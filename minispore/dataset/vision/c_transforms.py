@@ -1,0 +1,5 @@
+"""The MindSpore 1.x import path ``mindspore.dataset.vision.c_transforms`` (same classes)."""
+from .transforms import HWC2CHW, Normalize, Rescale, Resize  # noqa: F401
+from .utils import Inter  # noqa: F401
+
+__all__ = ["HWC2CHW", "Normalize", "Rescale", "Resize", "Inter"]
