@@ -210,7 +210,8 @@ def load_params(path, fmt=None, **options):
         return load_npz(path)
     from .serialization import load_checkpoint  # noqa: PLC0415
     return OrderedDict((k, Tensor._make(_c_array(v._data), v.dtype))
-                       for k, v in load_checkpoint(os.fspath(path)).items())
+                       for k, v in load_checkpoint(os.fspath(path)).items()
+                       if isinstance(v, Tensor))  # append_info strings are not parameters
 
 
 def save_params(params, path, fmt=None):
