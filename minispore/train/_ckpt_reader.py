@@ -24,7 +24,7 @@ Entry points (also for the ``inspect/verify/diff/convert`` CLI):
     ``body_crc(buf, body_end)``                     CRC32 of the body, page-friendly
     ``scan(path, verify_crc="auto"|"require"|False) -> ScanResult`` (infos, crc state, size)
     ``read_checkpoint(path, crc_check=False, select=None) -> list[(name, tensor_type, value)]``
-    ``materialize(buf, info) -> numpy array | str``
+    ``materialize(buf, info, path) -> numpy array | str``
 """
 import mmap
 import os
@@ -290,10 +290,14 @@ def body_crc(buf, body_end):
     return crc
 
 
-def materialize(buf, info):
+def materialize(buf, info, path="<buffer>"):
     """The value of ``info``: a fresh numpy array (never aliasing the map) or a Python str."""
     if info.tensor_type == "str":
-        return codec.str_from_content(b"".join(bytes(buf[o:o + n]) for o, n in info.segments))
+        try:
+            return codec.str_from_content(b"".join(bytes(buf[o:o + n]) for o, n in info.segments))
+        except UnicodeDecodeError as exc:
+            _fail(path, f"str record {info.name!r} at byte {info.start} is not valid UTF-32-LE "
+                        f"({exc.reason})")
     dt = codec.NUMPY_DTYPE[info.tensor_type]
     out = np.empty(info.nbytes // dt.itemsize, dtype=dt)
     dst = out.view(np.uint8)
@@ -360,7 +364,8 @@ def read_checkpoint(path, crc_check=False, select=None):
                     f"file {path}: tensor_type '{info.tensor_type}' of {info.name!r} has no "
                     f"minispore dtype (loadable: {', '.join(sorted(codec.LOADABLE_TYPES))}).")
             chosen[info.name] = info
-        return [(name, info.tensor_type, materialize(buf, info)) for name, info in chosen.items()]
+        return [(name, info.tensor_type, materialize(buf, info, path))
+                for name, info in chosen.items()]
     finally:
         if isinstance(buf, mmap.mmap):
             buf.close()
