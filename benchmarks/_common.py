@@ -1,0 +1,92 @@
+"""Shared benchmark helpers: interleaved timing, thread settings, machine/BLAS description."""
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+def set_threads(n):
+    """Use ``n`` threads in numba and (when importable) torch; returns what each peer uses."""
+    info = {}
+    try:
+        import numba
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        info["numba"] = {"threads": numba.get_num_threads(),
+                         "threading_layer": _numba_layer()}
+    except ImportError:
+        pass
+    try:
+        import torch
+        torch.set_num_threads(n)
+        info["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    except ImportError:
+        pass
+    info["numpy_blas"] = blas_description()
+    return info
+
+
+def _numba_layer():
+    import numba
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return "not yet initialised"
+
+
+def blas_description():
+    try:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        desc = f"{cfg.get('name')} {cfg.get('version')}"
+    except Exception:  # noqa: BLE001 - older numpy: best effort
+        desc = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+        pools = [f"{p['internal_api']} x{p['num_threads']}" for p in threadpool_info()]
+        desc += " (" + ", ".join(pools) + ")"
+    except ImportError:
+        desc += f" (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')})"
+    return desc
+
+
+def machine():
+    return {"python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "numpy": np.__version__,
+            "date": time.strftime("%Y-%m-%d"), "processor": _cpu_name()}
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def interleaved(candidates, repeats, inner):
+    """Time each candidate ``inner`` calls per repeat, alternating candidates every repeat.
+
+    Returns {name: {"median_ms", "min_ms", "max_ms"}} per call. Interleaving spreads machine
+    noise over all candidates instead of penalising whichever ran during a busy spell.
+    """
+    samples = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / inner * 1e3)
+    return {name: {"median_ms": statistics.median(s), "min_ms": min(s), "max_ms": max(s)}
+            for name, s in samples.items()}
+
+
+def write_json(path, payload):
+    if path:
+        with open(path, "w") as f:
+            json.dump(payload, f, indent=2)
+        print(f"wrote {path}")

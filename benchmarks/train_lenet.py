@@ -1,0 +1,193 @@
+"""LeNet5 training and inference speed: minispore vs PyTorch (and MindSpore when installed).
+
+Same network, same initial weights, same batches in memory; interleaved repeats; medians.
+Also a full epoch through the real data pipeline (``create_dataset`` on an IDX folder) against
+the same number of compute-only steps.
+
+    python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--data DIR] [--json out.json]
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models", "lenet"))
+sys.path.insert(0, HERE)
+
+from _common import interleaved, machine, set_threads, write_json  # noqa: E402
+
+
+def minispore_steps(batch, seed=0):
+    import minispore as ms
+    from minispore import Tensor, nn
+    from lenet import LeNet5
+    ms.set_seed(seed)
+    net = LeNet5()
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    opt = nn.Momentum(net.trainable_params(), learning_rate=0.01, momentum=0.9)
+    train_net = nn.TrainOneStepCell(nn.WithLossCell(net, loss), opt)
+    train_net.set_train()
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((batch, 1, 32, 32)).astype(np.float32))
+    y = Tensor(rng.integers(0, 10, batch).astype(np.int32))
+    weights = {p.name: p.asnumpy().copy() for p in net.get_parameters()}
+    return (lambda: train_net(x, y)), (lambda: net(x)), weights, x.asnumpy(), y.asnumpy()
+
+
+def torch_steps(weights, x, y):
+    import torch
+    F = torch.nn.functional
+
+    class TorchLeNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
+            self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
+            self.fc1 = torch.nn.Linear(400, 120)
+            self.fc2 = torch.nn.Linear(120, 84)
+            self.fc3 = torch.nn.Linear(84, 10)
+
+        def forward(self, t):
+            t = F.max_pool2d(F.relu(self.conv1(t)), 2, 2)
+            t = F.max_pool2d(F.relu(self.conv2(t)), 2, 2).flatten(1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(t)))))
+
+    net = TorchLeNet()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.from_numpy(weights[name]))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(tx), ty)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def infer():
+        with torch.no_grad():
+            return net(tx)
+
+    return step, infer
+
+
+def mindspore_steps(weights, x, y):
+    import mindspore as msp
+    from mindspore import nn as mnn
+    from mindspore.common.initializer import Normal  # noqa: F401
+
+    class MsLeNet(mnn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = mnn.Conv2d(1, 6, 5, pad_mode="valid")
+            self.conv2 = mnn.Conv2d(6, 16, 5, pad_mode="valid")
+            self.fc1, self.fc2, self.fc3 = mnn.Dense(400, 120), mnn.Dense(120, 84), mnn.Dense(84, 10)
+            self.relu, self.pool, self.flat = mnn.ReLU(), mnn.MaxPool2d(2, 2), mnn.Flatten()
+
+        def construct(self, t):
+            t = self.pool(self.relu(self.conv1(t)))
+            t = self.flat(self.pool(self.relu(self.conv2(t))))
+            return self.fc3(self.relu(self.fc2(self.relu(self.fc1(t)))))
+
+    net = MsLeNet()
+    msp.load_param_into_net(net, {k: msp.Parameter(msp.Tensor(v), name=k) for k, v in weights.items()})
+    loss = mnn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    train_net = mnn.TrainOneStepCell(mnn.WithLossCell(net, loss),
+                                     mnn.Momentum(net.trainable_params(), 0.01, 0.9))
+    train_net.set_train()
+    tx, ty = msp.Tensor(x), msp.Tensor(y)
+    return (lambda: train_net(tx, ty)), (lambda: net(tx))
+
+
+def peers(batch):
+    step, infer, weights, x, y = minispore_steps(batch)
+    train = {"minispore": step}
+    inference = {"minispore": infer}
+    for name, builder in (("torch", torch_steps), ("mindspore", mindspore_steps)):
+        try:
+            s, i = builder(weights, x, y)
+        except ImportError:
+            continue
+        train[name], inference[name] = s, i
+    for fn in list(train.values()) + list(inference.values()):
+        for _ in range(3):
+            fn()  # warm up: JIT, allocator, thread pools
+    return train, inference
+
+
+def pipeline_epoch(data_dir, batch):
+    """Seconds for one epoch through create_dataset + training vs the same steps compute-only."""
+    import minispore as ms
+    from minispore import nn
+    from dataset_process import create_dataset
+    from lenet import LeNet5
+    ms.set_seed(0)
+    net = LeNet5()
+    train_net = nn.TrainOneStepCell(
+        nn.WithLossCell(net, nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")),
+        nn.Momentum(net.trainable_params(), 0.01, 0.9))
+    train_net.set_train()
+    ds = create_dataset(data_dir, batch_size=batch)
+    batches = [(d["image"], d["label"]) for d in ds.create_dict_iterator()]  # decode + warm up
+    t0 = time.perf_counter()
+    for d in ds.create_dict_iterator():
+        train_net(d["image"], d["label"])
+    with_pipeline = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for x, y in batches:
+        train_net(x, y)
+    compute_only = time.perf_counter() - t0
+    return {"steps": len(batches), "pipeline_s": with_pipeline, "compute_only_s": compute_only,
+            "ratio": with_pipeline / compute_only}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--inner", type=int, default=20, help="steps per timed repeat")
+    ap.add_argument("--train-batches", default="32,64,256")
+    ap.add_argument("--infer-batches", default="32,256")
+    ap.add_argument("--data", default=None, help="IDX folder for the full-epoch pipeline test")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    threads = set_threads(args.threads)
+    report = {"machine": machine(), "threads": threads, "train": {}, "inference": {}}
+    print(f"machine: {report['machine']}")
+    print(f"threads: {threads}")
+    print(f"\n{'what':<22}{'peer':<11}{'median ms':>10}{'min':>9}{'max':>9}{'img/s':>10}"
+          f"{'vs torch':>10}")
+    wanted = {int(b) for b in args.train_batches.split(",")} | {
+        int(b) for b in args.infer_batches.split(",")}
+    for batch in sorted(wanted):
+        train, inference = peers(batch)
+        for kind, cands, batches in (("train", train, args.train_batches),
+                                     ("inference", inference, args.infer_batches)):
+            if str(batch) not in batches.split(","):
+                continue
+            res = interleaved(cands, args.repeats, args.inner)
+            report[kind][batch] = res
+            for peer, r in res.items():
+                ratio = (r["median_ms"] / res["torch"]["median_ms"]) if "torch" in res else None
+                r["ratio_to_torch"] = ratio
+                r["images_per_s"] = batch / r["median_ms"] * 1e3
+                print(f"{kind + ' b' + str(batch):<22}{peer:<11}{r['median_ms']:>10.3f}"
+                      f"{r['min_ms']:>9.3f}{r['max_ms']:>9.3f}{r['images_per_s']:>10.0f}"
+                      f"{'' if ratio is None else f'{ratio:.2f}':>10}")
+    if args.data:
+        res = pipeline_epoch(args.data, 32)
+        report["pipeline_epoch"] = res
+        print(f"\nfull epoch through create_dataset({args.data}): {res['steps']} steps, "
+              f"{res['pipeline_s']:.2f} s with the pipeline vs {res['compute_only_s']:.2f} s "
+              f"compute only (ratio {res['ratio']:.3f})")
+    write_json(args.json, report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
