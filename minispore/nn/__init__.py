@@ -6,3 +6,4 @@ from .layer import (CellList, Conv2d, Dense, Flatten, LogSoftmax, MaxPool2d, ReL
 from .loss import L1Loss, LossBase, MSELoss, SoftmaxCrossEntropyWithLogits
 from .optim import Momentum, Optimizer
 from .wrap import TrainOneStepCell, WithEvalCell, WithLossCell
+from .metrics import Accuracy, Loss, Metric, get_metric_fn, get_metrics

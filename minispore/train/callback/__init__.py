@@ -1,0 +1,12 @@
+"""Training callbacks (``mindspore.train.callback``): re-exports only."""
+from ._callback import Callback, CallbackManager, InternalCallbackParam, RunContext
+from ._checkpoint import CheckpointConfig, ModelCheckpoint
+from ._history import History
+from ._loss_monitor import LossMonitor
+from ._time_monitor import TimeMonitor
+
+_CallbackManager = CallbackManager
+_InternalCallbackParam = InternalCallbackParam
+
+__all__ = ["Callback", "RunContext", "CallbackManager", "CheckpointConfig", "ModelCheckpoint",
+           "LossMonitor", "TimeMonitor", "History"]
