@@ -16,14 +16,13 @@ def set_seed(seed):
         raise ValueError(f"seed given is not within the required range [0, 4294967295], "
                          f"got {seed!r}.")
     _state["seed"] = seed
-    _state["global_at_set"] = _global.get_seed()
+    _state["global_at_set"] = _global.get_rng()  # replaced by every minispore.set_seed call
 
 
 def get_seed():
     """The pipeline seed: the last of ``config.set_seed`` / ``minispore.set_seed``, else None."""
-    global_seed = _global.get_seed()
-    if _state["seed"] is None or global_seed != _state["global_at_set"]:
-        return global_seed
+    if _state["seed"] is None or _global.get_rng() is not _state["global_at_set"]:
+        return _global.get_seed()
     return _state["seed"]
 
 
