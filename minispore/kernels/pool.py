@@ -1,0 +1,57 @@
+"""2-D max pooling with argmax (NCHW).
+
+``argmax[n, c, i, j]`` is the flat index ``ih*W + iw`` into the unpadded (H, W) input plane of
+the winning cell. Padded cells never win (they are skipped, not read as -inf), ties go to the
+first cell in row-major window order, and a NaN in the window wins (it propagates, as in
+PyTorch). A window made only of padding yields -inf with argmax -1 (no gradient).
+"""
+from ._jit import njit, prange
+
+
+@njit(parallel=True)
+def max_pool2d_fwd(out, argmax, x, KH, KW, sh, sw, pt, pl):
+    """out, argmax (N,C,OH,OW) from x (N,C,H,W); both are overwritten."""
+    N, C, OH, OW = out.shape
+    H, W = x.shape[2], x.shape[3]
+    neg_inf = -float("inf")
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        xc = x[n, c]
+        for i in range(OH):
+            h0 = i * sh - pt
+            for j in range(OW):
+                w0 = j * sw - pl
+                best = neg_inf
+                arg = -1
+                for p in range(KH):
+                    ih = h0 + p
+                    if ih < 0 or ih >= H:
+                        continue
+                    for q in range(KW):
+                        iw = w0 + q
+                        if iw < 0 or iw >= W:
+                            continue
+                        v = xc[ih, iw]
+                        if v > best or (v != v and best == best) or arg < 0:
+                            best = v
+                            arg = ih * W + iw
+                out[n, c, i, j] = best
+                argmax[n, c, i, j] = arg
+
+
+@njit(parallel=True)
+def max_pool2d_bwd(dx, dy, argmax):
+    """dx (N,C,H,W) = dy scattered to argmax (overlapping windows add); dx is overwritten."""
+    N, C, H, W = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        dxc = dx[n, c]
+        dxc[:, :] = 0.0
+        for i in range(OH):
+            for j in range(OW):
+                a = argmax[n, c, i, j]
+                if a >= 0:
+                    dxc[a // W, a % W] += dy[n, c, i, j]
