@@ -114,9 +114,6 @@ class Dataset:
     def __iter__(self):
         return iter(self.create_tuple_iterator(num_epochs=1))
 
-    def __len__(self):
-        return self.get_dataset_size()
-
 
 class MapDataset(Dataset):
     """``map``: vectorised over the whole column (once, cached) when every operation allows."""
