@@ -177,3 +177,21 @@ def test_against_torch_load(tmp_path_factory, shape, dtype, view, legacy, seed):
         assert got[k].dtype is _MS_OF[dtype]
         assert got[k]._data.dtype == want.dtype
         np.testing.assert_array_equal(got[k]._data, want)
+
+
+def test_real_model_state_dict_against_torch(tmp_path):
+    """A whole nn.Module state_dict (conv, batchnorm buffers incl. num_batches_tracked,
+    ``_metadata`` BUILD) wrapped the way training scripts save it."""
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                              torch.nn.Flatten(), torch.nn.Linear(4 * 26 * 26, 10))
+    net(torch.randn(2, 1, 28, 28))  # update running stats
+    dp = {"module." + k: v for k, v in net.state_dict().items()}
+    path = str(tmp_path / "torch_resnet.pth")
+    torch.save({"state_dict": dp, "epoch": 1, "optimizer": {"lr": 0.1}}, path)
+    got = load_pytorch(path, state_dict_key="state_dict", strip_prefix="module.")
+    ref = net.state_dict()
+    assert list(got) == list(ref)
+    for k, v in ref.items():
+        np.testing.assert_array_equal(got[k]._data, v.numpy())
+    assert got["1.num_batches_tracked"].dtype is mstype.int64 and got["1.num_batches_tracked"].shape == ()

@@ -159,3 +159,30 @@ def test_fuzz_mutated_file(case, muts, cut):
     if cut % 3 == 0:
         data = data[:cut % len(data)]
     _load_or_own_error(bytes(data))
+
+
+_big = st.one_of(st.integers(0, 6), st.integers(2**31 - 2, 2**31 + 2), st.integers(2**47, 2**64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(numel=_big, offset=_big, size=st.lists(_big, max_size=3), data=st.data())
+def test_fuzz_rebuild_arguments(numel, offset, size, data):
+    """Arbitrary numel/offset/size/stride: either torch's strided semantics or our own error."""
+    import numpy as np
+    stride = tuple(data.draw(st.lists(_big, min_size=len(size), max_size=len(size))))
+    storage = np.arange(min(numel, 64), dtype=np.float32)
+    blob = torch_zip(tensor_pickle(numel=numel, offset=offset, size=tuple(size), stride=stride),
+                     {"0": storage.tobytes()})
+    try:
+        got = load_pytorch(blob)["w"]._data
+    except ConversionError:
+        return
+    if 0 in size:
+        assert got.shape == tuple(size) and got.size == 0
+        return
+    idx = np.full(tuple(size), offset, dtype=np.int64)
+    for axis, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[axis] = n
+        idx = idx + (np.arange(n) * s).reshape(shape)
+    np.testing.assert_array_equal(got, storage[idx])
