@@ -31,8 +31,17 @@ def _check_int(name, value, minimum, func):
 
 
 def _batches(dataset):
-    """One epoch of ``dataset`` as tuples of Tensors (a fresh iterator per epoch)."""
-    for batch in dataset.create_tuple_iterator(num_epochs=1, output_numpy=False):
+    """One epoch of ``dataset`` as sequences of Tensors (a fresh iterator per epoch).
+
+    Columns that are not Tensors (a plain numpy source) are wrapped; when the first batch is all
+    Tensors the iterator's batches are passed through untouched (no per-step cost).
+    """
+    it = iter(dataset.create_tuple_iterator(num_epochs=1, output_numpy=False))
+    for batch in it:
+        if all(isinstance(x, Tensor) for x in batch):
+            yield batch
+            yield from it
+            return
         yield tuple(x if isinstance(x, Tensor) else Tensor(x) for x in batch)
 
 

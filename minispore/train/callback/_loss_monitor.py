@@ -13,7 +13,8 @@ def _loss_value(outputs):
     if isinstance(outputs, (tuple, list)) and outputs and isinstance(outputs[0], Tensor):
         outputs = outputs[0]
     if isinstance(outputs, Tensor):
-        return np.mean(outputs.asnumpy())
+        arr = outputs.asnumpy()
+        return arr[()] if arr.ndim == 0 else np.mean(arr)   # arr[()]: a numpy scalar, cheaply
     return outputs
 
 
