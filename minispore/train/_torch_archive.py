@@ -258,9 +258,12 @@ class TorchFile:
         np_dtype = np.dtype(np_dtype)
         itemsize = np_dtype.itemsize
         storage_elems = ref.storage.numel * _ITEMSIZE[ref.storage.dtype] // itemsize
-        count = 1
+        count, extent = 1, itemsize
         for s in ref.shape:
             count *= s
+            extent *= max(s, 1)
+        if extent >= 1 << 62:  # numpy refuses such shapes even when one dimension is 0
+            raise CorruptFileError(f"{where}: size {ref.shape} is too large")
         if count:
             last = ref.offset + sum((s - 1) * st for s, st in zip(ref.shape, ref.stride))
             if last >= storage_elems:
