@@ -12,6 +12,8 @@ from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
 from . import context, nn, ops
 from .context import GRAPH_MODE, PYNATIVE_MODE, set_context, get_context
 from .ops import value_and_grad, grad
+from . import train
+from .train import Model
 from .train.serialization import (load_checkpoint, load_param_into_net, save_checkpoint,
                                   wait_async_saves)
 
