@@ -1,0 +1,436 @@
+"""Checkpoint files as the ``minispore-ckpt`` CLI sees them: headers first, tensors one at a time.
+
+``open_source(path)`` picks a reader by suffix and returns a :class:`Source` whose ``entries``
+(name, dtype, shape, nbytes) come from headers only:
+
+* ``.ckpt``        - the streaming parser in ``minispore.train._ckpt_reader`` over a memory map;
+                     record headers are validated, no tensor byte is read (the CRC is checked only
+                     by ``check_crc()`` / ``verify()``, which read the whole body).
+* ``.safetensors`` - the header is validated by ``_safetensors.read_safetensors`` (selecting
+                     nothing, so no tensor is copied) and then parsed here for names and offsets.
+* ``.npz``         - the zip directory and each member's ``.npy`` header (never pickle);
+                     BFloat16 comes from the ``__minispore_dtypes__`` entry ``save_npz`` writes.
+* ``.pth/.pt/.bin`` - ``converters.load_pytorch`` (the safe reader; torch is never imported). A
+                     pickle stores no byte sizes up front, so this reader loads the tensors.
+
+``Source.read(entry)`` returns one fresh array (BFloat16 as its raw ``uint16`` bits) or a str.
+Dtypes are always MindSpore's checkpoint strings (``Float32``, ``BFloat16``, ``str`` ...).
+``write_entries(path, fmt, items, crc)`` writes through the library's atomic writers.
+
+Errors: :class:`UsageError` (exit 2: missing/unreadable file, unknown suffix, bad option) and
+:class:`BadFileError` (exit 1: the file was read and is malformed); both carry one line naming
+the file.
+"""
+import json
+import math
+import os
+import zipfile
+from typing import NamedTuple
+
+import numpy as np
+
+from .train import _ckpt_codec as codec
+from .train import _ckpt_reader as reader
+from .train import _safetensors as st
+from .train._ckpt_reader import CheckpointError
+from .train._torch_pickle import ConversionError
+
+__all__ = ["CliError", "UsageError", "BadFileError", "Entry", "Source", "open_source",
+           "format_of", "write_entries", "FLOAT_TYPES", "READ_FORMATS", "WRITE_FORMATS"]
+
+READ_FORMATS = {".ckpt": "ckpt", ".safetensors": "safetensors", ".npz": "npz", ".pth": "torch",
+                ".pt": "torch", ".bin": "torch"}
+WRITE_FORMATS = ("ckpt", "safetensors", "npz")
+FLOAT_TYPES = ("Float16", "Float32", "Float64", "BFloat16")
+_NPZ_DTYPE_KEY = "__minispore_dtypes__"
+_NPZ_META_CAP = 16 << 20
+
+
+class CliError(Exception):
+    """A failure reported as one line on stderr with ``exit_code``."""
+    exit_code = 2
+
+
+class UsageError(CliError):
+    """Bad arguments, missing/unreadable file, unsupported suffix: exit 2."""
+    exit_code = 2
+
+
+class BadFileError(CliError):
+    """The file was read and found malformed (or two files differ): exit 1."""
+    exit_code = 1
+
+
+class Entry(NamedTuple):
+    """One value as a header describes it (``key`` is the reader's handle)."""
+    name: str
+    dtype: str
+    shape: tuple
+    nbytes: int
+    chunks: int
+    key: object
+
+    @property
+    def elements(self):
+        """Element count (0 for a str, which is not a parameter)."""
+        return 0 if self.dtype == "str" else math.prod(self.shape)
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split())
+
+
+def format_of(path, writing=False):
+    """'ckpt' | 'safetensors' | 'npz' | 'torch' from the suffix; UsageError otherwise."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    fmt = READ_FORMATS.get(ext)
+    if fmt is None:
+        raise UsageError(f"{path}: unknown checkpoint suffix {ext or '(none)'!r}; expected one of "
+                         f"{', '.join(READ_FORMATS)}")
+    if writing and fmt not in WRITE_FORMATS:
+        raise UsageError(f"{path}: refusing to write {ext}: torch pickles are read-only here "
+                         f"(write .ckpt, .safetensors or .npz)")
+    return fmt
+
+
+def _open_error(path, exc):
+    """UsageError for an OSError met while opening ``path``."""
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{path}: is a directory, not a checkpoint file")
+    if isinstance(exc, PermissionError):
+        return UsageError(f"{path}: permission denied")
+    return UsageError(f"{path}: cannot read: {exc.strerror or exc}")
+
+
+class Source:
+    """An opened checkpoint: ``entries`` from headers, ``read(entry)`` per value."""
+    fmt = "?"
+    crc_note = "n/a"
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.entries = []
+        self.size = os.path.getsize(self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release the file."""
+
+    def logical(self):
+        """Entries as a loader sees them: a repeated name keeps its first position, last value."""
+        pos = {}
+        for e in self.entries:
+            pos[e.name] = e if e.name not in pos else pos[e.name]
+        last = {e.name: e for e in self.entries}
+        return [last[n] for n in pos]
+
+    def crc_state(self):
+        """(state, detail) without reading tensor bytes."""
+        return "n/a", self.crc_note
+
+    def check_crc(self):
+        """(state, detail) after reading every byte; never raises for a mismatch."""
+        return self.crc_state()
+
+    def read(self, entry):
+        raise NotImplementedError
+
+    def verify(self):
+        """Full check; returns a short clause about integrity ('CRC valid', ...)."""
+        for e in self.entries:
+            if e.dtype == "str":
+                self.read(e)
+        return self.crc_note
+
+
+class CkptSource(Source):
+    """``.ckpt`` via the streaming parser."""
+    fmt = "ckpt"
+
+    def __init__(self, path):
+        super().__init__(path)
+        self._buf, self.size = reader.open_map(self.path)
+        try:
+            self.body_end, self.stored_crc = reader.split_trailer(self._buf, self.size)
+            self.entries = [Entry(i.name, i.tensor_type, i.shape, i.nbytes, len(i.segments), i)
+                            for i in reader.iter_tensors(self._buf, self.body_end, self.path)]
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        if hasattr(self._buf, "close"):
+            self._buf.close()
+
+    def crc_state(self):
+        if self.stored_crc is None:
+            return "absent", "no CRC trailer (saved without crc_check=True)"
+        return "present", "present (not verified; use verify or --crc)"
+
+    def check_crc(self):
+        if self.stored_crc is None:
+            return self.crc_state()
+        computed = reader.body_crc(self._buf, self.body_end)
+        if computed == self.stored_crc:
+            return "valid", f"present, valid (0x{computed:08x})"
+        return "mismatch", (f"present, MISMATCH: stored 0x{self.stored_crc:08x}, computed "
+                            f"0x{computed:08x}")
+
+    def read(self, entry):
+        if entry.dtype not in codec.LOADABLE_TYPES:
+            raise BadFileError(f"{self.path}: entry {entry.name!r} has tensor_type "
+                               f"{entry.dtype}, which minispore cannot load")
+        return reader.materialize(self._buf, entry.key, self.path)
+
+    def verify(self):
+        reader.scan(self.path, verify_crc="auto")          # the parser's own messages
+        super().verify()                                    # str entries must decode
+        return "CRC valid" if self.stored_crc is not None else "CRC absent"
+
+
+class SafetensorsSource(Source):
+    """``.safetensors``: header validated by the library reader, then parsed here."""
+    fmt = "safetensors"
+    crc_note = "none (safetensors has no checksum)"
+
+    def __init__(self, path):
+        super().__init__(path)
+        st.read_safetensors(self.path, select=lambda name: False)   # validates, copies nothing
+        with open(self.path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n).decode("utf-8"))
+        self._base = 8 + n
+        meta = header.pop("__metadata__", None) or {}
+        tensors = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
+        self.entries = [Entry(k, st.FROM_ST[v["dtype"]], tuple(v["shape"]),
+                              v["data_offsets"][1] - v["data_offsets"][0], 1, v)
+                        for k, v in tensors]
+        self.entries += [Entry(k, "str", (), 4 * len(v), 1, v)
+                         for k, v in meta.items() if k != "format" and k not in header]
+
+    def read(self, entry):
+        if entry.dtype == "str":
+            return entry.key
+        dt = codec.NUMPY_DTYPE[entry.dtype]
+        begin, _ = entry.key["data_offsets"]
+        with open(self.path, "rb") as f:
+            f.seek(self._base + begin)
+            data = f.read(entry.nbytes)
+        if len(data) != entry.nbytes:
+            raise BadFileError(f"{self.path}: {entry.name!r} is cut short (file changed?)")
+        arr = np.frombuffer(data, dtype=dt).reshape(entry.shape)
+        return arr.astype(dt.newbyteorder("=")) if not arr.dtype.isnative else arr.copy()
+
+
+def _npy_header(fp, where):
+    """(shape, fortran_order, dtype, header bytes) of the ``.npy`` stream ``fp``."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fp)
+    if version == (1, 0):
+        shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+    elif version == (2, 0):
+        shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+    elif hasattr(fmt, "_read_array_header"):
+        shape, fortran, dtype = fmt._read_array_header(fp, version)  # noqa: SLF001 - npy 3.0
+    else:
+        raise BadFileError(f"{where}: unsupported .npy version {version}")
+    return shape, fortran, dtype, fp.tell()
+
+
+class NpzSource(Source):
+    """``.npz``: zip directory + ``.npy`` headers; pickled (object) members are refused."""
+    fmt = "npz"
+    crc_note = "zip CRC-32 per member (not verified; use verify or --crc)"
+
+    def __init__(self, path):
+        super().__init__(path)
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise BadFileError(f"{self.path}: not a valid .npz (zip) file: {exc}") from None
+        try:
+            self._load_headers()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def _load_headers(self):
+        infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        bf16 = {}
+        for info in infos:
+            if info.filename == _NPZ_DTYPE_KEY + ".npy":
+                if info.file_size > _NPZ_META_CAP:
+                    raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} is {info.file_size} bytes")
+                bf16 = self._dtype_table(info)
+        for info in infos:
+            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+            if name == _NPZ_DTYPE_KEY:
+                continue
+            where = f"{self.path}: member {info.filename!r}"
+            with self._zip.open(info) as fp:
+                shape, fortran, dtype, head = _npy_header(fp, where)
+            if dtype.hasobject:
+                raise BadFileError(f"{where} holds Python objects (pickle), which are not read")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if head + nbytes != info.file_size:
+                raise BadFileError(f"{where}: header says {shape} x {dtype} = {nbytes} bytes "
+                                   f"but the member holds {info.file_size - head}")
+            if dtype.kind == "U" and shape == ():
+                self.entries.append(Entry(name, "str", (), nbytes, 1, (info, fortran, dtype)))
+                continue
+            ttype = bf16.get(name) or self._ms_type(dtype)
+            if ttype == "BFloat16" and dtype.str not in ("<u2", "=u2"):
+                raise BadFileError(f"{where}: BFloat16 must be stored as uint16, not {dtype}")
+            self.entries.append(Entry(name, ttype, tuple(shape), nbytes, 1,
+                                      (info, fortran, dtype)))
+
+    def _dtype_table(self, info):
+        with self._zip.open(info) as fp:
+            value = np.lib.format.read_array(fp, allow_pickle=False)
+        try:
+            table = json.loads(str(value))
+        except ValueError as exc:
+            raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} is not JSON: {exc}") from None
+        if not isinstance(table, dict) or set(table.values()) - {"BFloat16"}:
+            raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} must map names to 'BFloat16'")
+        return table
+
+    @staticmethod
+    def _ms_type(dtype):
+        """MindSpore type string, or ``numpy:<dtype>`` (listed and diffed, not converted)."""
+        for ttype, np_dtype in codec.NUMPY_DTYPE.items():
+            if ttype != "BFloat16" and np_dtype.kind == dtype.kind and \
+                    np_dtype.itemsize == dtype.itemsize:
+                return ttype
+        return f"numpy:{dtype.str}"
+
+    def crc_state(self):
+        return "n/a", self.crc_note
+
+    def check_crc(self):
+        bad = self._zip.testzip()
+        if bad is None:
+            return "valid", "zip CRC-32 of every member valid"
+        return "mismatch", f"zip CRC-32 MISMATCH in member {bad!r}"
+
+    def read(self, entry):
+        info, fortran, dtype = entry.key
+        with self._zip.open(info) as fp:
+            arr = np.lib.format.read_array(fp, allow_pickle=False)
+        if entry.dtype == "str":
+            return str(arr)
+        if arr.shape != entry.shape or arr.dtype != dtype:
+            raise BadFileError(f"{self.path}: member {info.filename!r} changed while reading")
+        arr = np.array(arr, order="C", copy=True)
+        return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+
+    def verify(self):
+        state, detail = self.check_crc()
+        if state == "mismatch":
+            raise BadFileError(f"{self.path}: {detail}")
+        super().verify()
+        return detail
+
+    def close(self):
+        self._zip.close()
+
+
+class TorchSource(Source):
+    """``.pth``/``.pt``: the safe reader (loads the tensors; a pickle has no up-front sizes)."""
+    fmt = "torch"
+    crc_note = "n/a (read through the safe pickle reader)"
+
+    def __init__(self, path, state_dict_key=None, skip_non_tensors=False):
+        super().__init__(path)
+        from .train.converters import load_pytorch  # noqa: PLC0415 - only for torch input
+        try:
+            params = load_pytorch(self.path, state_dict_key=state_dict_key,
+                                  skip_non_tensors=skip_non_tensors)
+        except ConversionError as exc:   # speak CLI: options, not keyword arguments
+            msg = str(exc).replace("state_dict_key=", "--state-dict-key ").replace(
+                "skip_non_tensors=True", "--skip-non-tensors")
+            raise BadFileError(" ".join(msg.split())) from None
+        self.entries = [Entry(k, str(t.dtype), tuple(t.shape), t._data.nbytes, 1, t)
+                        for k, t in params.items()]
+
+    def read(self, entry):
+        return entry.key._data
+
+    def verify(self):
+        return "read completely by the safe reader (no checksum in the format)"
+
+
+_SOURCES = {"ckpt": CkptSource, "safetensors": SafetensorsSource, "npz": NpzSource,
+            "torch": TorchSource}
+
+
+def open_source(path, state_dict_key=None, skip_non_tensors=False):
+    """Open ``path`` by suffix; ``CliError`` (one line, names the file) on any failure."""
+    fmt = format_of(path)
+    if (state_dict_key or skip_non_tensors) and fmt != "torch":
+        raise UsageError(f"{path}: --state-dict-key/--skip-non-tensors only apply to .pth/.pt "
+                         f"input")
+    try:
+        if fmt == "torch":
+            return TorchSource(path, state_dict_key, skip_non_tensors)
+        return _SOURCES[fmt](path)
+    except CliError:
+        raise
+    except OSError as exc:
+        raise _open_error(path, exc) from None
+    except (CheckpointError, ConversionError) as exc:
+        raise BadFileError(_one_line(exc)) from None
+    except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, RecursionError,
+            MemoryError, OverflowError) as exc:
+        raise BadFileError(f"{os.path.abspath(path)}: cannot read as {fmt}: "
+                           f"{type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def guard(source, fn, *args):
+    """Run ``fn(*args)`` reading from ``source``, mapping reader errors to one-line CliErrors."""
+    try:
+        return fn(*args)
+    except CliError:
+        raise
+    except OSError as exc:
+        raise _open_error(source.path, exc) from None
+    except (CheckpointError, ConversionError) as exc:
+        raise BadFileError(_one_line(exc)) from None
+    except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, RecursionError,
+            MemoryError, OverflowError) as exc:
+        raise BadFileError(f"{source.path}: {type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def write_entries(path, fmt, items, crc=False):
+    """Atomically write ``[(name, dtype, value)]`` (value: array or str) as ``fmt``.
+
+    ``.ckpt``/``.safetensors`` go through ``save_checkpoint`` (temp file, fsync, rename; the
+    result is read-only 0400 like MindSpore's); ``.npz`` through ``converters.save_npz``. Zero-size
+    tensors cannot be stored in a ``.ckpt`` (MindSpore skips them) and are reported by the caller.
+    """
+    from .common import dtype as mstype       # noqa: PLC0415
+    from .common.tensor import Tensor          # noqa: PLC0415
+    from .train.converters import save_npz     # noqa: PLC0415
+    from .train.serialization import save_checkpoint  # noqa: PLC0415
+    values = {}
+    for name, ttype, value in items:
+        values[name] = value if ttype == "str" else \
+            Tensor._make(np.ascontiguousarray(value) if value.ndim else value,
+                         mstype.type_from_string(ttype))
+    try:
+        if fmt == "npz":
+            save_npz(values, path)
+        else:
+            save_checkpoint(values, os.fspath(path), crc_check=bool(crc and fmt == "ckpt"),
+                            format=fmt)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except (ValueError, TypeError, ConversionError) as exc:
+        raise UsageError(f"{path}: cannot write as {fmt}: {_one_line(exc)}") from None
