@@ -112,8 +112,11 @@ class TorchFile:
         try:
             self._zip = zipfile.ZipFile(src)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as e:
-            raise CorruptFileError(f"{self.name}: broken zip archive: {e}") from None
+        except MemoryError:
+            raise
+        except Exception as e:  # BadZipFile, NotImplementedError (version), struct.error, ...
+            raise CorruptFileError(f"{self.name}: broken zip archive: "
+                                   f"{type(e).__name__}: {e}") from None
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
             raise CorruptFileError(f"{self.name}: zip archive has duplicate entry names")
@@ -147,9 +150,9 @@ class TorchFile:
             raise CorruptFileError(f"{self.name}: entry '{name}' extends past the end of the file")
         try:
             out = self._zip.read(name)
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
-            raise CorruptFileError(f"{self.name}: entry '{name}' is unreadable: {e}") from None
-        except Exception as e:  # zlib.error and friends on a mangled deflate stream
+        except MemoryError:
+            raise
+        except Exception as e:  # BadZipFile (CRC), zlib.error, NotImplementedError, EOFError, ...
             raise CorruptFileError(f"{self.name}: entry '{name}' is unreadable: {e}") from None
         if len(out) != info.file_size:
             raise CorruptFileError(f"{self.name}: entry '{name}' size mismatch")
