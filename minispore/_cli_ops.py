@@ -136,8 +136,8 @@ def compare(a, ta, b, tb, atol=0.0, rtol=0.0):
         same = (xa == xb) if exact else (x == y)
         with np.errstate(invalid="ignore", over="ignore"):
             d = np.abs(x - y)
-        d[same | both_nan] = 0.0
-        ok = same | both_nan | (d <= atol + rtol * np.abs(y))
+            d[same | both_nan] = 0.0
+            ok = same | both_nan | (d <= atol + rtol * np.abs(y))
         bad += int(ok.size - np.count_nonzero(ok))
         if d.size:
             m = float(np.max(d))           # NaN propagates: a NaN against a number

@@ -133,7 +133,10 @@ def _build_parser(prog):
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-def _open(path, args):
+def _open(path, args, torch_only=False):
+    """Open ``path``; with ``torch_only`` the .pth options are silently kept from other formats."""
+    if torch_only and format_of(path) != "torch":
+        return open_source(path)
     return open_source(path, state_dict_key=_sdk(args),
                        skip_non_tensors=getattr(args, "skip_non_tensors", False))
 
@@ -212,7 +215,7 @@ def _verify(args, out):
 def _diff(args, out):
     if args.atol < 0 or args.rtol < 0 or args.atol != args.atol or args.rtol != args.rtol:
         raise UsageError("--atol and --rtol must be non-negative numbers")
-    with _open(args.a, args) as a, _open(args.b, args) as b:
+    with _open(args.a, args, True) as a, _open(args.b, args, True) as b:
         ea, eb = {e.name: e for e in a.logical()}, {e.name: e for e in b.logical()}
         only_a = [n for n in ea if n not in eb]
         only_b = [n for n in eb if n not in ea]
