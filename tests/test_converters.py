@@ -105,6 +105,8 @@ def test_npz_round_trip_keeps_bf16(tmp_path):
     assert load_params(tmp_path / "p.npz").keys() == params.keys()
     with pytest.raises(ConversionError):
         save_params(params, tmp_path / "p.pth")
+    save_npz({"w": params["w32"], "note": "epoch 3"}, tmp_path / "s.npz")
+    assert load_npz(tmp_path / "s.npz")["note"] == "epoch 3"
 
 
 def test_npz_refuses_object_arrays(tmp_path):

@@ -146,7 +146,9 @@ def pytorch2mindspore(default_file="torch_resnet.pth", ckpt_file="ms_resnet.ckpt
 
 
 def load_npz(path):
-    """Read an ``.npz`` written by :func:`save_npz` (or plain ``np.savez``) without pickle."""
+    """Read an ``.npz`` written by :func:`save_npz` (or plain ``np.savez``) without pickle.
+
+    Values are Tensors, except 0-d string entries, which come back as ``str`` (as ``.ckpt``)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             dtypes = json.loads(str(z[_DTYPE_KEY])) if _DTYPE_KEY in z.files else {}
@@ -155,6 +157,9 @@ def load_npz(path):
                 if name == _DTYPE_KEY:
                     continue
                 arr = _c_array(z[name])
+                if arr.dtype.kind == "U" and arr.ndim == 0:
+                    out[name] = str(arr)   # a string entry (like load_checkpoint's append_info)
+                    continue
                 ms_type = mstype.type_from_string(dtypes[name]) if name in dtypes else \
                     mstype.nptype_to_dtype(arr.dtype)
                 if ms_type.np_dtype != arr.dtype:
