@@ -44,6 +44,7 @@ WRITE_FORMATS = ("ckpt", "safetensors", "npz")
 FLOAT_TYPES = ("Float16", "Float32", "Float64", "BFloat16")
 _NPZ_DTYPE_KEY = "__minispore_dtypes__"
 _NPZ_META_CAP = 16 << 20
+BLOCK_ELEMS = 1 << 20        # elements per block when comparing big tensors
 
 
 class CliError(Exception):
@@ -142,12 +143,53 @@ class Source:
     def read(self, entry):
         raise NotImplementedError
 
+    def segments(self, entry):
+        """((file offset, length), ...) of the raw little-endian bytes, or None if not flat."""
+        return None
+
+    def blocks(self, entry, elems=BLOCK_ELEMS):
+        """Yield the value as consecutive flat arrays of ``elems`` elements (the last shorter).
+
+        Formats whose bytes lie in the file (``.ckpt``, ``.safetensors``) are read with
+        ``os.pread`` one block at a time, so a 1 GB tensor costs one block of memory, not 1 GB.
+        """
+        segs = self.segments(entry)
+        if segs is None or entry.dtype not in codec.NUMPY_DTYPE:
+            flat = self.read(entry).reshape(-1)
+            for s in range(0, flat.size, elems):
+                yield flat[s:s + elems]
+            return
+        dt = codec.NUMPY_DTYPE[entry.dtype]
+        step = elems * dt.itemsize
+        with open(self.path, "rb") as f:
+            fd = f.fileno()
+            for lo in range(0, entry.nbytes, step):
+                data = _pread_span(fd, segs, lo, min(entry.nbytes, lo + step))
+                if len(data) % dt.itemsize:
+                    raise BadFileError(f"{self.path}: {entry.name!r} is cut short (file changed?)")
+                arr = np.frombuffer(data, dtype=dt)
+                yield arr if arr.dtype.isnative else arr.astype(dt.newbyteorder("="))
+
     def verify(self):
         """Full check; returns a short clause about integrity ('CRC valid', ...)."""
         for e in self.entries:
             if e.dtype == "str":
                 self.read(e)
         return self.crc_note
+
+
+def _pread_span(fd, segs, lo, hi):
+    """Bytes ``[lo, hi)`` of the value whose bytes are the concatenation of ``segs``."""
+    out, at = [], 0
+    for off, n in segs:
+        a, b = max(lo, at), min(hi, at + n)
+        if a < b:
+            piece = os.pread(fd, b - a, off + a - at)
+            out.append(piece)
+            if len(piece) != b - a:
+                break
+        at += n
+    return b"".join(out) if len(out) != 1 else out[0]
 
 
 class CkptSource(Source):
@@ -189,6 +231,9 @@ class CkptSource(Source):
                                f"{entry.dtype}, which minispore cannot load")
         return reader.materialize(self._buf, entry.key, self.path)
 
+    def segments(self, entry):
+        return entry.key.segments
+
     def verify(self):
         reader.scan(self.path, verify_crc="auto")          # the parser's own messages
         super().verify()                                    # str entries must decode
@@ -214,6 +259,10 @@ class SafetensorsSource(Source):
                         for k, v in tensors]
         self.entries += [Entry(k, "str", (), 4 * len(v), 1, v)
                          for k, v in meta.items() if k != "format" and k not in header]
+
+    def segments(self, entry):
+        return None if entry.dtype == "str" else \
+            ((self._base + entry.key["data_offsets"][0], entry.nbytes),)
 
     def read(self, entry):
         if entry.dtype == "str":

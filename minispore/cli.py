@@ -7,7 +7,7 @@ Subcommands (``--help`` on each shows examples):
   trailer is reported as present/absent; ``--crc`` reads the body and checks it.
 * ``verify FILE`` - full structural check plus the CRC (``.ckpt``) / zip CRCs (``.npz``).
 * ``diff A B [--atol X] [--rtol Y]`` - names only in A / only in B, dtype and shape changes, and the
-  max |a - b| of shared tensors, reading one tensor of each file at a time.
+  max |a - b| of shared tensors, reading one block of one tensor of each file at a time.
 * ``convert IN OUT [...]`` - between ``.ckpt``, ``.safetensors`` and ``.npz`` (and from
   ``.pth``/``.pt``/``.bin``), with filtering, renaming and float casts; atomic writes.
 
@@ -235,18 +235,18 @@ def _diff(args, out):
                 notes.append(f"shape {list(x.shape)} -> {list(y.shape)}")
             comparable = x.shape == y.shape and ((x.dtype == "str") == (y.dtype == "str"))
             if comparable:
-                va, vb = guard(a, a.read, x), guard(b, b.read, y)
                 if x.dtype == "str":
+                    va, vb = guard(a, a.read, x), guard(b, b.read, y)
                     if va != vb:
                         notes.append(f"value {va!r} -> {vb!r}")
                 else:
-                    worst, bad = compare(va, x.dtype, vb, y.dtype, args.atol, args.rtol)
+                    worst, bad = guard(a, lambda: compare(a.blocks(x), x.dtype, b.blocks(y),
+                                                          y.dtype, args.atol, args.rtol))
                     if bad:
-                        notes.append(f"values: {bad} of {va.size} elements differ, "
+                        notes.append(f"values: {bad} of {x.elements} elements differ, "
                                      f"max |a-b| = {_fmt_float(worst)}")
                     elif worst:
                         out.write(f"within tolerance: {n} max |a-b| = {_fmt_float(worst)}\n")
-                del va, vb
             if notes:
                 differ += 1
                 out.write(f"changed: {n}: {'; '.join(notes)}\n")

@@ -283,14 +283,28 @@ def test_diff_reads_one_tensor_of_each_file_at_a_time(capsys, monkeypatch, tmp_p
     save_checkpoint(values, str(a))
     save_checkpoint(values, str(b))
     log = []
-    orig = _cli_formats.CkptSource.read
+    orig = _cli_formats.Source.blocks
 
-    def read(self, entry):
-        log.append((os.path.basename(self.path), entry.name))
-        return orig(self, entry)
-    monkeypatch.setattr(_cli_formats.CkptSource, "read", read)
+    def blocks(self, entry, elems=_cli_formats.BLOCK_ELEMS):
+        for block in orig(self, entry, 100):          # small blocks: several per tensor
+            log.append((os.path.basename(self.path), entry.name, block.size))
+            yield block
+
+    def no_read(self, entry):
+        raise AssertionError("diff materialized a whole tensor")
+    monkeypatch.setattr(_cli_formats.Source, "blocks", blocks)
+    monkeypatch.setattr(_cli_formats.CkptSource, "read", no_read)
+    monkeypatch.setattr(reader, "materialize", no_read)
     assert run(capsys, "diff", a, b)[0] == 0
-    assert log == [(f, n) for n in values for f in ("a.ckpt", "b.ckpt")]
+    want = [(f, n, min(100, v.size - s)) for n, v in values.items()
+            for s in range(0, v.size, 100) for f in ("a.ckpt", "b.ckpt")]
+    assert log == want
+    # a difference in the last block of a multi-block tensor is still found
+    values["fc1.weight"] = values["fc1.weight"].copy()
+    values["fc1.weight"][-1, -1] += 1
+    save_checkpoint(values, str(b))
+    code, out, _ = run(capsys, "diff", a, b)
+    assert code == 1 and "fc1.weight: values: 1 of 480 elements differ, max |a-b| = 1" in out
 
 
 # ---- convert -----------------------------------------------------------------------------------
