@@ -8,8 +8,8 @@
                      by ``check_crc()`` / ``verify()``, which read the whole body).
 * ``.safetensors`` - the header is validated by ``_safetensors.read_safetensors`` (selecting
                      nothing, so no tensor is copied) and then parsed here for names and offsets.
-* ``.npz``         - the zip directory and each member's ``.npy`` header (never pickle);
-                     BFloat16 comes from the ``__minispore_dtypes__`` entry ``save_npz`` writes.
+* ``.npz``         - ``_cli_npz``: the zip directory and each member's ``.npy`` header (never
+                     pickle); BFloat16 from the ``__minispore_dtypes__`` entry ``save_npz`` writes.
 * ``.pth/.pt/.bin`` - ``converters.load_pytorch`` (the safe reader; torch is never imported). A
                      pickle stores no byte sizes up front, so this reader loads the tensors.
 
@@ -42,8 +42,6 @@ READ_FORMATS = {".ckpt": "ckpt", ".safetensors": "safetensors", ".npz": "npz", "
                 ".pt": "torch", ".bin": "torch"}
 WRITE_FORMATS = ("ckpt", "safetensors", "npz")
 FLOAT_TYPES = ("Float16", "Float32", "Float64", "BFloat16")
-_NPZ_DTYPE_KEY = "__minispore_dtypes__"
-_NPZ_META_CAP = 16 << 20
 BLOCK_ELEMS = 1 << 20        # elements per block when comparing big tensors
 
 
@@ -77,7 +75,7 @@ class Entry(NamedTuple):
         return 0 if self.dtype == "str" else math.prod(self.shape)
 
 
-def _one_line(exc):
+def one_line(exc):
     return " ".join(str(exc).split())
 
 
@@ -278,119 +276,6 @@ class SafetensorsSource(Source):
         return arr.astype(dt.newbyteorder("=")) if not arr.dtype.isnative else arr.copy()
 
 
-def _npy_header(fp, where):
-    """(shape, fortran_order, dtype, header bytes) of the ``.npy`` stream ``fp``."""
-    fmt = np.lib.format
-    version = fmt.read_magic(fp)
-    if version == (1, 0):
-        shape, fortran, dtype = fmt.read_array_header_1_0(fp)
-    elif version == (2, 0):
-        shape, fortran, dtype = fmt.read_array_header_2_0(fp)
-    elif hasattr(fmt, "_read_array_header"):
-        shape, fortran, dtype = fmt._read_array_header(fp, version)  # noqa: SLF001 - npy 3.0
-    else:
-        raise BadFileError(f"{where}: unsupported .npy version {version}")
-    return shape, fortran, dtype, fp.tell()
-
-
-class NpzSource(Source):
-    """``.npz``: zip directory + ``.npy`` headers; pickled (object) members are refused."""
-    fmt = "npz"
-    crc_note = "zip CRC-32 per member (not verified; use verify or --crc)"
-
-    def __init__(self, path):
-        super().__init__(path)
-        try:
-            self._zip = zipfile.ZipFile(self.path)
-        except zipfile.BadZipFile as exc:
-            raise BadFileError(f"{self.path}: not a valid .npz (zip) file: {exc}") from None
-        try:
-            self._load_headers()
-        except BaseException:
-            self._zip.close()
-            raise
-
-    def _load_headers(self):
-        infos = [i for i in self._zip.infolist() if not i.is_dir()]
-        bf16 = {}
-        for info in infos:
-            if info.filename == _NPZ_DTYPE_KEY + ".npy":
-                if info.file_size > _NPZ_META_CAP:
-                    raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} is {info.file_size} bytes")
-                bf16 = self._dtype_table(info)
-        for info in infos:
-            name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-            if name == _NPZ_DTYPE_KEY:
-                continue
-            where = f"{self.path}: member {info.filename!r}"
-            with self._zip.open(info) as fp:
-                shape, fortran, dtype, head = _npy_header(fp, where)
-            if dtype.hasobject:
-                raise BadFileError(f"{where} holds Python objects (pickle), which are not read")
-            nbytes = math.prod(shape) * dtype.itemsize
-            if head + nbytes != info.file_size:
-                raise BadFileError(f"{where}: header says {shape} x {dtype} = {nbytes} bytes "
-                                   f"but the member holds {info.file_size - head}")
-            if dtype.kind == "U" and shape == ():
-                self.entries.append(Entry(name, "str", (), nbytes, 1, (info, fortran, dtype)))
-                continue
-            ttype = bf16.get(name) or self._ms_type(dtype)
-            if ttype == "BFloat16" and dtype.str not in ("<u2", "=u2"):
-                raise BadFileError(f"{where}: BFloat16 must be stored as uint16, not {dtype}")
-            self.entries.append(Entry(name, ttype, tuple(shape), nbytes, 1,
-                                      (info, fortran, dtype)))
-
-    def _dtype_table(self, info):
-        with self._zip.open(info) as fp:
-            value = np.lib.format.read_array(fp, allow_pickle=False)
-        try:
-            table = json.loads(str(value))
-        except ValueError as exc:
-            raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} is not JSON: {exc}") from None
-        if not isinstance(table, dict) or set(table.values()) - {"BFloat16"}:
-            raise BadFileError(f"{self.path}: {_NPZ_DTYPE_KEY} must map names to 'BFloat16'")
-        return table
-
-    @staticmethod
-    def _ms_type(dtype):
-        """MindSpore type string, or ``numpy:<dtype>`` (listed and diffed, not converted)."""
-        for ttype, np_dtype in codec.NUMPY_DTYPE.items():
-            if ttype != "BFloat16" and np_dtype.kind == dtype.kind and \
-                    np_dtype.itemsize == dtype.itemsize:
-                return ttype
-        return f"numpy:{dtype.str}"
-
-    def crc_state(self):
-        return "n/a", self.crc_note
-
-    def check_crc(self):
-        bad = self._zip.testzip()
-        if bad is None:
-            return "valid", "zip CRC-32 of every member valid"
-        return "mismatch", f"zip CRC-32 MISMATCH in member {bad!r}"
-
-    def read(self, entry):
-        info, fortran, dtype = entry.key
-        with self._zip.open(info) as fp:
-            arr = np.lib.format.read_array(fp, allow_pickle=False)
-        if entry.dtype == "str":
-            return str(arr)
-        if arr.shape != entry.shape or arr.dtype != dtype:
-            raise BadFileError(f"{self.path}: member {info.filename!r} changed while reading")
-        arr = np.array(arr, order="C", copy=True)
-        return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
-
-    def verify(self):
-        state, detail = self.check_crc()
-        if state == "mismatch":
-            raise BadFileError(f"{self.path}: {detail}")
-        super().verify()
-        return detail
-
-    def close(self):
-        self._zip.close()
-
-
 class TorchSource(Source):
     """``.pth``/``.pt``: the safe reader (loads the tensors; a pickle has no up-front sizes)."""
     fmt = "torch"
@@ -416,8 +301,12 @@ class TorchSource(Source):
         return "read completely by the safe reader (no checksum in the format)"
 
 
-_SOURCES = {"ckpt": CkptSource, "safetensors": SafetensorsSource, "npz": NpzSource,
-            "torch": TorchSource}
+def _npz_source(path):
+    from ._cli_npz import NpzSource  # noqa: PLC0415 - that module imports this one
+    return NpzSource(path)
+
+
+_SOURCES = {"ckpt": CkptSource, "safetensors": SafetensorsSource, "npz": _npz_source}
 
 
 def open_source(path, state_dict_key=None, skip_non_tensors=False):
@@ -435,11 +324,11 @@ def open_source(path, state_dict_key=None, skip_non_tensors=False):
     except OSError as exc:
         raise _open_error(path, exc) from None
     except (CheckpointError, ConversionError) as exc:
-        raise BadFileError(_one_line(exc)) from None
+        raise BadFileError(one_line(exc)) from None
     except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, RecursionError,
             MemoryError, OverflowError) as exc:
         raise BadFileError(f"{os.path.abspath(path)}: cannot read as {fmt}: "
-                           f"{type(exc).__name__}: {_one_line(exc)}") from None
+                           f"{type(exc).__name__}: {one_line(exc)}") from None
 
 
 def guard(source, fn, *args):
@@ -451,10 +340,10 @@ def guard(source, fn, *args):
     except OSError as exc:
         raise _open_error(source.path, exc) from None
     except (CheckpointError, ConversionError) as exc:
-        raise BadFileError(_one_line(exc)) from None
+        raise BadFileError(one_line(exc)) from None
     except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, RecursionError,
             MemoryError, OverflowError) as exc:
-        raise BadFileError(f"{source.path}: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise BadFileError(f"{source.path}: {type(exc).__name__}: {one_line(exc)}") from None
 
 
 def write_entries(path, fmt, items, crc=False):
@@ -482,4 +371,4 @@ def write_entries(path, fmt, items, crc=False):
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except (ValueError, TypeError, ConversionError) as exc:
-        raise UsageError(f"{path}: cannot write as {fmt}: {_one_line(exc)}") from None
+        raise UsageError(f"{path}: cannot write as {fmt}: {one_line(exc)}") from None

@@ -32,7 +32,7 @@ PROG = "minispore-ckpt"
 
 _INSPECT_EPILOG = """examples:
   minispore-ckpt inspect lenet.ckpt
-  minispore-ckpt inspect lenet.ckpt --json | python -c "import json,sys; print(json.load(sys.stdin)['totals'])"
+  minispore-ckpt inspect lenet.ckpt --json > lenet.json     # entries, totals, crc
   minispore-ckpt inspect lenet.ckpt --crc        # also read the body and check the CRC trailer
   minispore-ckpt inspect model.safetensors       # header only
   minispore-ckpt inspect resnet.pth --state-dict-key state_dict
