@@ -1,0 +1,125 @@
+"""models/lenet/train.py and eval.py on a tiny generated IDX dataset (96 train / 32 test images):
+same seed -> same checkpoint bytes, resume == uninterrupted run, the metrics log, clear errors."""
+import importlib.util
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LENET = os.path.join(ROOT, "models", "lenet")
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"lenet_app_{name}",
+                                                  os.path.join(LENET, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_idx(folder, n_train=96, n_test=32, seed=0):
+    """MNIST-layout IDX files with blobby random digits: folder/train, folder/test."""
+    rng = np.random.default_rng(seed)
+    for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        for i, lab in enumerate(labels):       # a class-dependent bright square
+            r, c = 4 + 2 * (lab % 5), 4 + 8 * (lab // 5)
+            images[i, r:r + 8, c:c + 8] = 250
+        os.makedirs(os.path.join(folder, split), exist_ok=True)
+        with open(os.path.join(folder, split, f"{prefix}-images-idx3-ubyte"), "wb") as f:
+            f.write(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+        with open(os.path.join(folder, split, f"{prefix}-labels-idx1-ubyte"), "wb") as f:
+            f.write(struct.pack(">II", 2049, n) + labels.tobytes())
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_idx(tmp_path_factory.mktemp("idx"))
+
+
+@pytest.fixture(scope="module")
+def train():
+    return _load("train")
+
+
+def _run(train, data, ckpt_dir, *extra):
+    return train.main(["--data", data, "--ckpt-dir", str(ckpt_dir), "--plain", *extra])
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_same_seed_same_bytes_and_resume(train, data, tmp_path, capsys):
+    a = _run(train, data, tmp_path / "a", "--epochs", "2")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"Data: {data}"
+    assert "epoch 1/2: mean loss" in out and "Final test accuracy:" in out
+    assert os.path.basename(a["checkpoint"]) == "lenet-2_3.ckpt"
+    b = _run(train, data, tmp_path / "b", "--epochs", "2")
+    assert _read(a["checkpoint"]) == _read(b["checkpoint"])
+    assert [r["mean_loss"] for r in a["rows"]] == [r["mean_loss"] for r in b["rows"]]
+
+    # the metrics log: one JSON line per epoch
+    rows = [json.loads(line) for line in open(a["log"], encoding="utf-8")]
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert rows[-1]["checkpoint"] == "lenet-2_3.ckpt"
+    assert 0.0 <= rows[-1]["test_accuracy"] <= 1.0 and rows[0]["steps"] == 3
+
+    # a different seed gives different weights
+    c = _run(train, data, tmp_path / "c", "--epochs", "1", "--seed", "2")
+    assert _read(c["checkpoint"]) != _read(os.path.join(tmp_path / "a", "lenet-1_3.ckpt"))
+
+    # resume from epoch 1's checkpoint (weights, moments, epoch) == the uninterrupted run
+    r = _run(train, data, tmp_path / "a", "--epochs", "2", "--async-save",
+             "--resume", os.path.join(tmp_path / "a", "lenet-1_3.ckpt"))
+    out = capsys.readouterr().out
+    assert "Resuming from" in out and "after epoch 1" in out
+    assert os.path.basename(r["checkpoint"]) == "lenet_1-2_3.ckpt"   # MindSpore's prefix rule
+    assert _read(r["checkpoint"]) == _read(a["checkpoint"])
+    assert r["accuracy"] == a["accuracy"]
+
+
+def test_resume_errors_and_keep_max(train, data, tmp_path, capsys):
+    done = _run(train, data, tmp_path, "--epochs", "3", "--keep-max", "2")
+    files = sorted(f for f in os.listdir(tmp_path) if f.endswith(".ckpt"))
+    assert files == ["lenet-2_3.ckpt", "lenet-3_3.ckpt"]
+    with pytest.raises(SystemExit) as e:
+        _run(train, data, tmp_path / "x", "--epochs", "3", "--resume", done["checkpoint"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "already finished epoch 3" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        _run(train, data, tmp_path / "x", "--resume", str(tmp_path / "missing.ckpt"))
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_bad_data_folder_is_one_line(train, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "empty", tmp_path / "absent"):
+        with pytest.raises(SystemExit) as e:
+            train.main(["--data", str(folder), "--ckpt-dir", str(tmp_path / "ck")])
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(folder) in err
+        assert "train-images-idx3-ubyte" in err and "t10k-labels-idx1-ubyte" in err
+    assert not (tmp_path / "ck").exists()
+
+
+def test_eval_confusion_matrix(train, data, tmp_path, capsys):
+    done = _run(train, data, tmp_path, "--epochs", "1")
+    ev = _load("eval")
+    result = ev.main([done["checkpoint"], "--data", data, "--batch-size", "7"])
+    out = capsys.readouterr().out
+    assert result["matrix"].sum() == 32 and result["matrix"].shape == (10, 10)
+    assert result["accuracy"] == pytest.approx(done["accuracy"])
+    assert "true \\ pred" in out and "recall" in out
+    with pytest.raises(SystemExit):
+        ev.main([done["log"], "--data", data])
+    assert "not a readable checkpoint" in capsys.readouterr().err
