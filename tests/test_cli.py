@@ -160,6 +160,7 @@ def test_inspect_sparse_terabyte_header_file(capsys, tmp_path):
     assert doc["entries"] == [{"name": "big", "dtype": "Float32", "shape": [nbytes // 4],
                                "elements": nbytes // 4, "bytes": nbytes, "chunks": 1}]
     assert doc["crc"]["state"] == "absent"
+    path.unlink()
     print(f"inspect of a 1 TiB sparse checkpoint: {elapsed * 1e3:.1f} ms")
 
 
@@ -168,14 +169,17 @@ def test_inspect_and_verify_one_gigabyte_checkpoint(capsys, tmp_path):
     if shutil.disk_usage(tmp_path).free < 4 << 30:
         pytest.skip("needs 4 GiB free disk")
     path = tmp_path / "big.ckpt"
-    save_checkpoint({"w": np.zeros((1 << 28,), np.float32)}, str(path), crc_check=True)
-    t0 = time.perf_counter()
-    code, out, _ = run(capsys, "inspect", path)
-    t1 = time.perf_counter()
-    assert code == 0 and "1073741824" in out
-    code, out, _ = run(capsys, "verify", path)
-    t2 = time.perf_counter()
-    assert code == 0 and out.startswith("OK:") and "CRC valid" in out
+    try:
+        save_checkpoint({"w": np.zeros((1 << 28,), np.float32)}, str(path), crc_check=True)
+        t0 = time.perf_counter()
+        code, out, _ = run(capsys, "inspect", path)
+        t1 = time.perf_counter()
+        assert code == 0 and "1073741824" in out
+        code, out, _ = run(capsys, "verify", path)
+        t2 = time.perf_counter()
+        assert code == 0 and out.startswith("OK:") and "CRC valid" in out
+    finally:
+        path.unlink(missing_ok=True)            # pytest keeps tmp dirs: do not leave 1 GB behind
     with capsys.disabled():
         print(f"\n1 GiB ckpt: inspect {(t1 - t0) * 1e3:.1f} ms, verify {(t2 - t1) * 1e3:.0f} ms")
 
