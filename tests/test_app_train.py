@@ -123,3 +123,51 @@ def test_eval_confusion_matrix(train, data, tmp_path, capsys):
     with pytest.raises(SystemExit):
         ev.main([done["log"], "--data", data])
     assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+class _Stream:
+    def __init__(self, tty):
+        self.tty, self.parts = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.parts.append(s)
+
+    def flush(self):
+        pass
+
+
+def _drive(progress, epochs=1, steps=4):
+    from minispore import Tensor
+    from minispore.train.callback import RunContext
+    from minispore.train.callback._callback import InternalCallbackParam
+    cb = InternalCallbackParam(batch_num=steps, cur_step_num=0, epoch_num=epochs,
+                               initial_epoch=0)
+    ctx = RunContext(cb)
+    progress.on_train_begin(ctx)
+    for e in range(1, epochs + 1):
+        cb.cur_epoch_num = e
+        progress.on_train_epoch_begin(ctx)
+        for _ in range(steps):
+            cb.cur_step_num += 1
+            cb.net_outputs = Tensor(np.float32(0.5))
+            progress.on_train_step_end(ctx)
+        progress.on_train_epoch_end(ctx)
+
+
+def test_progress_line_tty_and_plain():
+    from _progress import ProgressBar
+    tty = _Stream(True)
+    bar = ProgressBar(32, stream=tty, min_interval=0.0)
+    _drive(bar)
+    text = "".join(tty.parts)
+    assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
+    assert "4/4" in text and "loss 0.5000" in text and "img/s" in text and "ETA" in text
+    assert bar.last_epoch["steps"] == 4 and bar.last_epoch["mean_loss"] == 0.5
+
+    plain = _Stream(False)
+    _drive(ProgressBar(32, stream=plain, plain_lines=2))
+    text = "".join(plain.parts)
+    assert "\r" not in text and text.count("epoch 1/1") == 2   # steps 2 and 4
