@@ -23,7 +23,7 @@ from lenet import LeNet5                                               # noqa: E
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="eval.py", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="eval.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ckpt", metavar="CKPT", help="the .ckpt file to score.")
     p.add_argument("--data", metavar="DIR",

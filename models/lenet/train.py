@@ -49,7 +49,7 @@ class UsageError(Exception):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        prog="train.py", description=__doc__.split("\n\n")[0],
+        prog="train.py", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Output: one checkpoint per epoch <ckpt-dir>/lenet-<epoch>_<steps>.ckpt (the "
                "newest --keep-max are kept), the metrics log <ckpt-dir>/lenet_metrics.jsonl and, "
