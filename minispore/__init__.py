@@ -2,19 +2,47 @@
 
 ``import minispore as ms`` gives the names a MindSpore script imports from ``mindspore``:
 Tensor, Parameter, dtypes, set_seed, context, ops, nn, the checkpoint functions and Model.
-Nothing is compiled at import; numba kernels compile (or load from the disk cache) on first use.
+
+The heavy parts (``nn``, ``ops`` and ``train``, which import numba) load on first use through a
+module ``__getattr__``, so ``import minispore`` and the checkpoint CLI start in a fraction of a
+second; numba kernels compile (or load from the disk cache) on their first call.
 """
-from . import common
+import importlib
+
+from . import common, context
 from .common import dtype
 from .common import dtype as mstype
 from .common.dtype import *  # noqa: F401,F403
 from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
-from . import context, nn, ops
-from .context import GRAPH_MODE, PYNATIVE_MODE, set_context, get_context
-from .ops import value_and_grad, grad
-from . import train
-from .train import Model
-from .train.serialization import (load_checkpoint, load_param_into_net, save_checkpoint,
-                                  wait_async_saves)
+from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "nn": ("minispore.nn", None),
+    "ops": ("minispore.ops", None),
+    "train": ("minispore.train", None),
+    "dataset": ("minispore.dataset", None),
+    "value_and_grad": ("minispore.ops", "value_and_grad"),
+    "grad": ("minispore.ops", "grad"),
+    "Model": ("minispore.train.model", "Model"),
+    "save_checkpoint": ("minispore.train.serialization", "save_checkpoint"),
+    "load_checkpoint": ("minispore.train.serialization", "load_checkpoint"),
+    "load_param_into_net": ("minispore.train.serialization", "load_param_into_net"),
+    "wait_async_saves": ("minispore.train.serialization", "wait_async_saves"),
+}
+
+
+def __getattr__(name):
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'minispore' has no attribute '{name}'") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

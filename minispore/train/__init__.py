@@ -1,13 +1,28 @@
-"""Training: Model, callbacks, metrics, checkpoints and converters. Re-exports only."""
+"""Training: Model, callbacks, metrics, checkpoints and converters. Re-exports only.
+
+``Model`` and the metrics need ``minispore.nn`` (and so numba); they load on first use so that
+checkpoint tools importing ``minispore.train.*`` start fast.
+"""
+import importlib
+
 from . import callback, converters
-from ..nn.metrics import Accuracy, Loss, Metric
 from .callback import (Callback, CheckpointConfig, History, LossMonitor, ModelCheckpoint,
                        RunContext, TimeMonitor)
 from .converters import pytorch2mindspore
-from .model import Model
 from .serialization import load_checkpoint, load_param_into_net, save_checkpoint, wait_async_saves
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_saves",
            "Model", "Callback", "RunContext", "CheckpointConfig", "ModelCheckpoint", "LossMonitor",
            "TimeMonitor", "History", "Metric", "Accuracy", "Loss", "converters",
            "pytorch2mindspore"]
+
+_LAZY = {"Model": "minispore.train.model", "Metric": "minispore.nn.metrics",
+         "Accuracy": "minispore.nn.metrics", "Loss": "minispore.nn.metrics"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'minispore.train' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
