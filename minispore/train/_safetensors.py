@@ -81,8 +81,8 @@ def read_safetensors(path, select=None):
             _bad(path, f"header length {n} runs past the end of the {size}-byte file")
         try:
             header = json.loads(f.read(n).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            _bad(path, f"header is not valid JSON ({exc})")
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            _bad(path, f"header is not valid JSON ({type(exc).__name__}: {exc})")
         if not isinstance(header, dict):
             _bad(path, "header is not a JSON object")
         meta = header.pop("__metadata__", None) or {}

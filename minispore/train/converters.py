@@ -11,6 +11,7 @@ minispore :class:`~minispore.common.tensor.Tensor` (C-contiguous, owns its data;
 raw ``uint16`` bits and ``Tensor.dtype`` says ``BFloat16``). :func:`load_params` / :func:`save_params`
 dispatch on the file suffix so a CLI can convert between ``.pth`` (read only), ``.npz`` and ``.ckpt``.
 """
+import io
 import json
 import os
 from collections import OrderedDict
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..common import dtype as mstype
 from ..common.tensor import Tensor
+from ._ckpt_io import atomic_write
 from ._torch_archive import TorchFile
 from ._torch_pickle import (ConversionError, CorruptFileError, Limits, TensorRef,
                             UnsafePickleError)
@@ -191,13 +193,9 @@ def save_npz(params, path):
             arrays[name] = _c_array(v)
     if dtypes:
         arrays[_DTYPE_KEY] = np.array(json.dumps(dtypes))
-    path = os.fspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write(os.fspath(path), [buffer.getbuffer()], mode=0o644)
 
 
 _TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".tar")
