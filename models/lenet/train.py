@@ -125,6 +125,12 @@ def restore(train_net, path, epochs):
     return done
 
 
+def _show(path):
+    """``path`` relative to the working directory when it is below it, else absolute."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith(os.pardir) else rel
+
+
 def run(args):
     """Train as ``args`` says; returns a dict with the final accuracy, checkpoint and wall time."""
     start = time.perf_counter()
@@ -174,9 +180,9 @@ def run(args):
     ckpt_path = ckpoint.latest_ckpt_file_name
     print(f"Final test accuracy: {100 * final:.2f}% ({round(final * test_images)}/{test_images}) "
           f"after epoch {args.epochs}; wall time {fmt_time(wall)} ({wall:.1f} s)")
-    print(f"Checkpoint: {os.path.relpath(ckpt_path)}")
-    print(f"Metrics log: {os.path.relpath(log_path)}" +
-          (f", plot: {os.path.relpath(png)}" if png else " (pip install matplotlib for a plot)"))
+    print(f"Checkpoint: {_show(ckpt_path)}")
+    print(f"Metrics log: {_show(log_path)}" +
+          (f", plot: {_show(png)}" if png else " (pip install matplotlib for a plot)"))
     return {"accuracy": final, "checkpoint": ckpt_path, "log": log_path, "wall": wall,
             "rows": report.rows}
 
