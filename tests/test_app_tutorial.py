@@ -70,11 +70,9 @@ def test_file_contents(ran):
     assert str(hyper["epoch_size"].dtype) == "Int64" and hyper["epoch_size"].asnumpy() == 10
     assert str(hyper["learning_rate"].dtype) == "Float64"
     assert hyper["learning_rate"].asnumpy() == 0.01
-    if os.path.exists(work / "torch_lenet.pth"):
-        converted = load_checkpoint(str(work / "ms_lenet.ckpt"))
-        assert list(converted) == NET
-    else:
-        assert (work / "ms_lenet.ckpt").exists()
+    converted = load_checkpoint(str(work / "ms_lenet.ckpt"))     # from torch_lenet.pth
+    assert list(converted) == NET
+    assert os.path.getsize(work / "ms_lenet.ckpt") == os.path.getsize(work / "lenet-1_3.ckpt")
 
 
 def test_printed_lines(ran):
@@ -114,3 +112,23 @@ def test_rerun_reuses_pretrained_and_starts_clean(ran, tmp_path):
     finally:
         os.chdir(cwd)
     assert written == set(os.listdir(work)) - {"checkpoint_lenet-1_3.ckpt"}
+
+
+def test_pth_written_without_torch_loads_in_torch(tmp_path):
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "models", "lenet"))
+    from _pth import save_pth
+    from minispore.train.converters import pytorch2mindspore
+    rng = np.random.default_rng(3)
+    sd = {"conv1.weight": rng.standard_normal((6, 1, 5, 5)).astype(np.float32),
+          "fc1.bias": rng.standard_normal(120).astype(np.float32)}
+    path = save_pth({"state_dict": sd, "epoch": 1}, str(tmp_path / "a.pth"))
+    assert pytorch2mindspore(path, str(tmp_path / "a.ckpt")) == list(sd)
+    back = load_checkpoint(str(tmp_path / "a.ckpt"))
+    for k, v in sd.items():
+        np.testing.assert_array_equal(back[k].asnumpy(), v)
+    torch = pytest.importorskip("torch")
+    loaded = torch.load(path, weights_only=True)
+    assert loaded["epoch"] == 1 and list(loaded["state_dict"]) == list(sd)
+    for k, v in sd.items():
+        np.testing.assert_array_equal(loaded["state_dict"][k].numpy(), v)

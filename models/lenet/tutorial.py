@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
@@ -231,19 +233,6 @@ class Tutorial:
         section("Convert CheckPoints of other frameworks to MindSpore format")
         from minispore.train.converters import pytorch2mindspore   # noqa: PLC0415
         pth = _torch_lenet_pth(self.network, "torch_lenet.pth")
-        if pth is None:
-            pth = os.path.join(os.path.dirname(HERE), os.pardir, "tests", "golden", "pth",
-                               "nested.pth")
-            pth = os.path.normpath(pth)
-            print(f"torch is not installed: converting the repository's golden torch.save file "
-                  f"{pth} instead\n(a Linear(3, 2) saved as {{'state_dict': ..., 'epoch': 3}}).")
-            if not os.path.isfile(pth):
-                print("... which is not there either: conversion skipped.")
-                return
-            names = pytorch2mindspore(pth, "ms_lenet.ckpt")
-            print(f"pytorch2mindspore({os.path.basename(pth)!r}, 'ms_lenet.ckpt') -> {names}")
-            print(load_checkpoint("ms_lenet.ckpt"))
-            return
         # The guide's function needs torch.load; minispore's converter reads the zip/pickle
         # itself (no torch, no code execution) and writes the same list save_checkpoint takes.
         names = pytorch2mindspore(pth, "ms_lenet.ckpt")
@@ -252,7 +241,6 @@ class Tutorial:
         net = LeNet5()
         load_param_into_net(net, load_checkpoint("ms_lenet.ckpt"), strict_load=True)
         batch = next(create_dataset(self.train_path).create_dict_iterator())["image"]
-        import numpy as np   # noqa: PLC0415
         self.network.set_train(False)
         diff = np.abs(net(batch).asnumpy() - self.network(batch).asnumpy()).max()
         print(f"LeNet5 loaded from ms_lenet.ckpt gives the same logits as the network it came "
@@ -260,28 +248,35 @@ class Tutorial:
 
 
 def _torch_lenet_pth(network, path):
-    """Save ``network``'s weights as a PyTorch LeNet would (``torch.save({'state_dict': ...})``);
-    returns ``path``, or None when torch is not importable."""
+    """Save ``network``'s weights as a PyTorch LeNet would: ``torch.save({'state_dict': ...,
+    'epoch': 1}, path)``, with torch when it is installed, else with ``_pth.save_pth`` (the same
+    file format, written without torch). Returns ``path``."""
+    values = {p.name: p.asnumpy() for p in network.trainable_params()}
     try:
         import torch   # noqa: PLC0415 - optional
     except ImportError:
-        return None
+        torch = None
+    if torch is None:
+        from _pth import save_pth   # noqa: PLC0415
+        save_pth({"state_dict": values, "epoch": 1}, path)
+        how = "torch is not installed: written in torch.save's format by _pth.save_pth"
+    else:
+        class TorchLeNet5(torch.nn.Module):
+            """The guide's LeNet5 in PyTorch (conv layers without bias, as in MindSpore)."""
 
-    class TorchLeNet5(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
-            self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, 10)
+            def __init__(self):
+                super().__init__()
+                self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
+                self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
+                self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
+                self.fc2 = torch.nn.Linear(120, 84)
+                self.fc3 = torch.nn.Linear(84, 10)
 
-    tnet = TorchLeNet5()
-    values = {p.name: p.asnumpy() for p in network.trainable_params()}
-    tnet.load_state_dict({k: torch.from_numpy(values[k].copy()) for k in tnet.state_dict()})
-    torch.save({"state_dict": tnet.state_dict(), "epoch": 1}, path)
-    print(f"Made ./{path}: the trained LeNet5 as a PyTorch model, torch.save({{'state_dict': "
-          f"...}}) ({kb(path)} kB).")
+        tnet = TorchLeNet5()
+        tnet.load_state_dict({k: torch.from_numpy(values[k].copy()) for k in tnet.state_dict()})
+        torch.save({"state_dict": tnet.state_dict(), "epoch": 1}, path)
+        how = f"torch {torch.__version__}: torch.save({{'state_dict': net.state_dict(), ...}})"
+    print(f"Made ./{path}, the trained LeNet5 as a PyTorch checkpoint ({how}; {kb(path)} kB).")
     return path
 
 
