@@ -4,11 +4,15 @@ usage) on minispore, in order, printing what the guide prints.
     python models/lenet/tutorial.py                          # bundled 4,000-digit sample
     python models/lenet/tutorial.py --data datasets/MNIST_Data
 
-Each section below is one block of the guide; the code is the guide's, with three unavoidable
-changes: the data folder comes from ``--data``; file names follow the real number of steps per
-epoch (``lenet-1_1875.ckpt`` on 60,000 images, ``lenet-1_125.ckpt`` on the 4,000-image sample);
-and, there being no network, the "pretrained" ``checkpoint_lenet-1_<steps>.ckpt`` is made by
-training one epoch when it is not in the work folder. Everything is written in ``--workdir``.
+Each block is the guide's code, with these changes: the data folder comes from ``--data``;
+file names follow the real number of steps per epoch (``lenet-1_1875.ckpt`` on 60,000 images,
+``lenet-1_125.ckpt`` on the 4,000-image sample); with no network, the "pretrained"
+``checkpoint_lenet-1_<steps>.ckpt`` is made by training one epoch when it is not in the work
+folder; ``ModelCheckpoint`` gets ``directory="."`` so that its files land in ``--workdir``; and the
+PyTorch block converts a LeNet ``.pth`` made on the spot (by torch when installed, else written in
+torch.save's format without it) with ``minispore.train.converters.pytorch2mindspore``, which reads
+``.pth`` files without torch and without running pickle code. Everything is written in
+``--workdir``; the guide's printed values (reprs, sizes) are matched, long lists on one line.
 """
 import argparse
 import glob
