@@ -25,14 +25,9 @@ sys.path.insert(0, HERE)
 
 import minispore as ms                                                  # noqa: E402
 import minispore.nn as nn                                               # noqa: E402
-from minispore import load_checkpoint, load_param_into_net              # noqa: E402
+from minispore import Model, load_checkpoint, load_param_into_net       # noqa: E402
 from minispore.train.callback import (CheckpointConfig, LossMonitor,    # noqa: E402
                                       ModelCheckpoint)
-
-try:
-    from minispore import Model                                         # noqa: E402
-except ImportError:                 # older minispore: Model only under minispore.train
-    from minispore.train import Model                                   # noqa: E402
 
 import _data                                                            # noqa: E402
 from _progress import ProgressBar, fmt_time                             # noqa: E402

@@ -27,15 +27,10 @@ sys.path.insert(0, HERE)
 
 import minispore as ms                                                       # noqa: E402
 import minispore.nn as nn                                                    # noqa: E402
-from minispore import (context, load_checkpoint, load_param_into_net,        # noqa: E402,F401
-                       save_checkpoint, Tensor)
+from minispore import Model, load_checkpoint, save_checkpoint, load_param_into_net  # noqa: E402
+from minispore import context, Tensor                                        # noqa: E402,F401
 from minispore.train.callback import (CheckpointConfig, LossMonitor,         # noqa: E402
                                       ModelCheckpoint)
-
-try:
-    from minispore import Model                                              # noqa: E402
-except ImportError:                  # older minispore: Model only under minispore.train
-    from minispore.train import Model                                        # noqa: E402
 
 import _data                                                                 # noqa: E402
 from dataset_process import create_dataset                                   # noqa: E402
