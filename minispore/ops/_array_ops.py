@@ -158,8 +158,12 @@ def _im2col(x, KH, KW, out_shape, stride, padding, dilation, group):
     return cols.reshape(group, R, N * OH * OW)
 
 
-def conv2d_forward(x, w, stride, padding, dilation, group):
-    """y (N,O,OH,OW) = cross-correlation of x (N,C,H,W) with w (O,C/group,kh,kw)."""
+def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
+    """y (N,O,OH,OW) = cross-correlation of x (N,C,H,W) with w (O,C/group,kh,kw).
+
+    ``cache``: an optional dict; the im2col matrix is kept in it so that
+    :func:`conv2d_backward_weight` given the same dict does not rebuild it.
+    """
     op = "conv2d"
     x, w = _floats(op, x=x, w=w)
     _ndim(op, "x", x, 4, "(N, C, H, W)")
@@ -173,6 +177,8 @@ def conv2d_forward(x, w, stride, padding, dilation, group):
                                 dilation[0], dilation[1], group)
         return y
     cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
+    if cache is not None:
+        cache["cols"] = cols
     N, _, OH, OW = y_shape
     tmp = np.empty((group, O // group, N * OH * OW), dtype=x.dtype)
     w2 = w.reshape(group, O // group, -1)
@@ -223,8 +229,11 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
     return dx
 
 
-def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group):
-    """dw (w_shape) = gradient of sum(conv2d_forward(x, w) * dy) with respect to w."""
+def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cache=None):
+    """dw (w_shape) = gradient of sum(conv2d_forward(x, w) * dy) with respect to w.
+
+    ``cache``: the dict given to :func:`conv2d_forward` for this x, reused if it holds cols.
+    """
     op = "conv2d_backward_weight"
     dy, x = _floats(op, dy=dy, x=x)
     _ndim(op, "x", x, 4, "(N, C, H, W)")
@@ -238,7 +247,9 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group):
         _conv.conv2d_bwd_weight_direct(dw, dy, _pad_input(x, padding), stride[0], stride[1],
                                        dilation[0], dilation[1], group)
         return dw
-    cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
+    cols = cache.get("cols") if cache is not None else None
+    if cols is None:
+        cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
     N, _, OH, OW = y_shape
     dyt = np.empty((O, N, OH, OW), dtype=dy.dtype)
     _i2c.nchw_to_cnhw(dyt, dy)
@@ -273,8 +284,11 @@ def max_pool2d_forward(x, kernel, stride, padding=0):
     oh, ow = conv2d_output_hw((H, W), kernel, stride, padding, (1, 1), op)
     y = np.empty((N, C, oh, ow), dtype=x.dtype)
     argmax = np.empty((N, C, oh, ow), dtype=np.int32)
-    _pool.max_pool2d_fwd(y, argmax, x, kernel[0], kernel[1], stride[0], stride[1],
-                         padding[0], padding[2])
+    if kernel == (2, 2) and stride == (2, 2) and not any(padding):
+        _pool.max_pool2d_fwd_2x2(y, argmax, x)
+    else:
+        _pool.max_pool2d_fwd(y, argmax, x, kernel[0], kernel[1], stride[0], stride[1],
+                             padding[0], padding[2])
     return y, argmax
 
 

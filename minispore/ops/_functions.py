@@ -250,14 +250,15 @@ class Conv2D(Function):
     def forward(self, x, w, stride, padding, dilation, group):
         self.x, self.w = x, w
         self.attrs = (stride, padding, dilation, group)
-        return A.conv2d_forward(x, w, stride, padding, dilation, group)
+        self.cache = {}
+        return A.conv2d_forward(x, w, stride, padding, dilation, group, cache=self.cache)
 
     def backward(self, dy):
         dx = dw = None
         if _needs(self, 0):
             dx = A.conv2d_backward_input(dy, self.w, self.x.shape, *self.attrs)
         if _needs(self, 1):
-            dw = A.conv2d_backward_weight(dy, self.x, self.w.shape, *self.attrs)
+            dw = A.conv2d_backward_weight(dy, self.x, self.w.shape, *self.attrs, cache=self.cache)
         return dx, dw
 
 
