@@ -163,10 +163,11 @@ def _bwd_input_rows(dxp, dy, w, sh, sw, dh, dw, group):
                                     d[k] += wv * a[k]
 
 
-@njit(parallel=True)
+@njit(parallel=True, reduction=True)
 def _bwd_weight_flat(dwt, dy, xp, dh, dw, group):
-    """Partial sums per lane (``acc``) keep the inner loop elementwise, so it vectorises
-    without fastmath; each weight's lanes are summed at the end."""
+    """One output channel's dy row (``d``, pitch W) stays in L1 while every tap's dot product
+    with the matching input slice is taken: memory traffic per sample is one dy plane plus one
+    input plane, and each dot product vectorises (``reduction=True``)."""
     N, O, OH, OW = dy.shape
     C, H, W = xp.shape[1], xp.shape[2], xp.shape[3]
     Cg, KH, KW = dwt.shape[1], dwt.shape[2], dwt.shape[3]
@@ -174,21 +175,24 @@ def _bwd_weight_flat(dwt, dy, xp, dh, dw, group):
     L = (OH - 1) * W + OW
     for o in prange(O):
         g = o // Og
-        dyw = np.zeros((N, L), dtype=dy.dtype)
+        d = np.zeros(L, dtype=dy.dtype)
+        acc = np.zeros((Cg, KH, KW), dtype=np.float64)
         for n in range(N):
-            _spread_rows(dyw[n], dy[n, o], W)
-        acc = np.empty(L, dtype=dy.dtype)
+            _spread_rows(d, dy[n, o], W)
+            for c in range(Cg):
+                xc = xp[n, g * Cg + c].reshape(H * W)
+                for p in range(KH):
+                    for q in range(KW):
+                        start = p * dh * W + q * dw
+                        b = xc[start:start + L]
+                        s = d.dtype.type(0.0)
+                        for k in range(L):
+                            s += d[k] * b[k]
+                        acc[c, p, q] += s
         for c in range(Cg):
             for p in range(KH):
                 for q in range(KW):
-                    start = p * dh * W + q * dw
-                    acc[:] = 0.0
-                    for n in range(N):
-                        b = xp[n, g * Cg + c].reshape(H * W)[start:start + L]
-                        d = dyw[n]
-                        for k in range(L):
-                            acc[k] += d[k] * b[k]
-                    dwt[o, c, p, q] = acc.sum()
+                    dwt[o, c, p, q] = acc[c, p, q]
 
 
 @njit(parallel=True)
