@@ -132,6 +132,29 @@ def _unexpected(pos, wire, path, where):
     _fail(path, f"unexpected field (wire type {wire}) at byte {pos} in {where}")
 
 
+def _peek_tag(buf, pos, end):
+    """The tag (field 1) of a record whose payload starts at ``pos``, if it is the first field
+    and its bytes lie before ``end`` and decode as UTF-8; else None. Never raises."""
+    try:
+        if pos >= end or buf[pos] != 0x0A:
+            return None
+        n, shift, p = 0, 0, pos + 1
+        while True:
+            if p >= end or p - pos > 10:
+                return None
+            b = buf[p]
+            p += 1
+            n |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+        if n > MAX_TAG_BYTES or n > end - p:
+            return None
+        return bytes(buf[p:p + n]).decode("utf-8")
+    except (UnicodeDecodeError, IndexError):
+        return None
+
+
 def _parse_tensor(buf, pos, end, path, rec):
     dims, ttype, content = [], None, None
     while pos < end:
@@ -180,7 +203,16 @@ def iter_records(buf, body_end, path):
                 _fail(path, f"truncated inside the CRC trailer at byte {pos} ({len(tail)} of "
                             f"{codec.CRC_TRAILER_LEN} bytes present)")
             _fail(path, f"expected a record (byte 0x0a) at byte {pos}, found 0x{buf[pos]:02x}")
-        a, end = _len_field(buf, pos + 1, body_end, path, "record", f" (record #{count} at byte {pos})")
+        n, a = _varint(buf, pos + 1, body_end, path, "record length",
+                       f" (record #{count} at byte {pos})")
+        if n > body_end - a:
+            # Cut inside this record: name it when its tag bytes made it into the file.
+            name = _peek_tag(buf, a, body_end)
+            where = (f"record {name!r} (record #{count} starting at byte {pos})" if name is not None
+                     else f"record #{count} at byte {pos}")
+            _fail(path, f"truncated at byte {body_end} inside {where}: it declares {n} bytes at "
+                        f"byte {a} but only {body_end - a} remain")
+        end = a + n
         count += 1
         if count > MAX_RECORDS:
             _fail(path, f"more than {MAX_RECORDS} records")
