@@ -1,6 +1,7 @@
 """Model: the high-level train / eval / predict loop (``mindspore.train.Model``)."""
 import logging
 import numbers
+import operator
 
 import numpy as np
 
@@ -217,6 +218,12 @@ class Model:
     def _train_process(self, epoch, initial_epoch, dataset, manager, cb_params, valid, frequency):
         train_net = self._train_network
         train_net.set_train(True)
+        # A callback may evaluate (Model.eval / predict, or another Model sharing the backbone),
+        # which leaves the shared cells in inference mode; as MindSpore's per-step mode check,
+        # every step first puts them back in training mode (an O(cells) flag read when nothing
+        # changed).
+        cells = [cell for _, cell in train_net.cells_and_names()]
+        flag = operator.attrgetter("training")
         run_context = RunContext(cb_params)
         manager.on_train_begin(run_context)
         step_begin, step_end = manager.on_train_step_begin, manager.on_train_step_end
@@ -228,6 +235,8 @@ class Model:
                 cb_params["cur_step_num"] += 1
                 cb_params["train_dataset_element"] = inputs
                 step_begin(run_context)
+                if not all(map(flag, cells)):
+                    train_net.set_train(True)
                 cb_params["net_outputs"] = train_net(*inputs)
                 step_end(run_context)
                 if run_context._stop_requested:

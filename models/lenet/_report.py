@@ -64,7 +64,6 @@ class EpochReport(Callback):
     def on_train_epoch_end(self, run_context):
         cb = run_context.original_args()
         acc = float(self.model.eval(self.eval_dataset)["Accuracy"])
-        cb.train_network.set_train(True)     # Model.eval left the shared cells in eval mode
         row = dict(self.progress.last_epoch or {"epoch": cb.cur_epoch_num})
         row["test_accuracy"] = acc
         if self.ckpt_name is not None:
