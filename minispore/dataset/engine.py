@@ -26,7 +26,8 @@ class Dataset:
         if num_parallel_workers is not None:
             check_int(num_parallel_workers, "num_parallel_workers", 1)
         self.num_parallel_workers = num_parallel_workers  # accepted; the work is vectorised
-        self._epochs_started = 0
+        self._epochs_started = 0   # epochs this node has started as the pipeline's top
+        self._skip_rows = 0        # rows to drop at the start of the next epoch (set_init_step)
 
     # ---- what subclasses provide ------------------------------------------------------------
     def get_col_names(self):
@@ -96,11 +97,44 @@ class Dataset:
         return [a.dtype for a in row]
 
     # ---- iteration --------------------------------------------------------------------------
+    def set_init_step(self, init_step):
+        """Resume this pipeline at global step ``init_step`` (MindSpore's ``set_init_step``).
+
+        Every epoch's shuffle order is drawn from ``(seed, epoch index)``, the index counted by
+        the pipeline object iterated (call this on that top node, e.g. the ``batch``). A resumed
+        run builds a new pipeline whose count starts at 0, so without this its first epoch would
+        repeat epoch 1's order. With ``steps = get_dataset_size()`` (rows, i.e. batches after
+        ``batch``, per epoch) and ``k, r = divmod(init_step, steps)``, the next epoch iterated is
+        epoch ``k + 1`` with exactly the order an uninterrupted run gives it, and its first ``r``
+        rows are skipped (as MindSpore does; they are still produced and dropped, so the order
+        of the rest is unchanged). The epochs after it follow as in the uninterrupted run.
+        ``init_step=0`` restarts at epoch 1. Takes effect for the next epoch started, by a new
+        iterator or by a running one between epochs.
+
+        Raises:
+            TypeError: ``init_step`` is not an int.
+            ValueError: ``init_step`` is negative, or it is positive and the pipeline is endless
+                (``repeat()`` without a count) or has no rows, so steps cannot be mapped to
+                epochs.
+        """
+        init_step = check_int(init_step, "init_step", 0, 2**63 - 1)
+        epoch = skip = 0
+        if init_step:
+            steps = self.get_dataset_size()
+            if steps is None or steps <= 0:
+                what = "no end (repeat without a count)" if steps and steps < 0 else "no rows"
+                raise ValueError(f"set_init_step({init_step}): the pipeline has {what}, so a step "
+                                 f"cannot be mapped to an epoch; only 0 is accepted.")
+            epoch, skip = divmod(init_step, steps)
+        self._epochs_started, self._skip_rows = epoch, skip
+
     def _start_epoch(self):
         """A row generator for the next epoch of this pipeline (reshuffled each time)."""
         ctx = EpochContext(config.get_seed(), self._epochs_started)
         self._epochs_started += 1
-        return self._rows(ctx)
+        rows = self._rows(ctx)
+        skip, self._skip_rows = getattr(self, "_skip_rows", 0), 0
+        return itertools.islice(rows, skip, None) if skip else rows
 
     def create_tuple_iterator(self, columns=None, num_epochs=-1, output_numpy=False,
                               do_copy=True):

@@ -94,8 +94,7 @@ def set_pipeline_epoch(dataset, epochs_done):
 
     minispore's pipeline draws epoch ``e``'s order from ``(seed, e)`` with ``e`` counted per
     pipeline object; a resumed run builds a new pipeline, so without this its first epoch would
-    repeat epoch 1's order. (MindSpore's equivalent is ``Dataset.set_init_step``; minispore has
-    no public hook yet, hence the private attribute.)
+    repeat epoch 1's order. ``Dataset.set_init_step`` (as in MindSpore) takes the global step
+    to resume at: ``epochs_done`` whole epochs of ``get_dataset_size()`` steps.
     """
-    if hasattr(dataset, "_epochs_started"):
-        dataset._epochs_started = epochs_done
+    dataset.set_init_step(epochs_done * dataset.get_dataset_size())
