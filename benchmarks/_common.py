@@ -68,15 +68,22 @@ def _cpu_name():
     return platform.processor()
 
 
-def interleaved(candidates, repeats, inner):
+def interleaved(candidates, repeats, inner, settle=0.2):
     """Time each candidate ``inner`` calls per repeat, alternating candidates every repeat.
 
     Returns {name: {"median_ms", "min_ms", "max_ms"}} per call. Interleaving spreads machine
-    noise over all candidates instead of penalising whichever ran during a busy spell.
+    noise over all candidates instead of penalising whichever ran during a busy spell. Before
+    each candidate's turn the process idles ``settle`` seconds: thread pools (OpenBLAS, torch's
+    OpenMP) keep spinning for a while after their last job, and a peer that starts while another
+    pool still spins on the second core runs up to 2x slower (measured here: torch's LeNet step
+    11.5 ms right after numpy's 2-thread OpenBLAS vs 7.3 ms without it).
     """
     samples = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
+            fn()  # one untimed call so first-call effects after the pause are excluded
+            time.sleep(settle)
+            fn()
             t0 = time.perf_counter()
             for _ in range(inner):
                 fn()
