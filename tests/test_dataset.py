@@ -313,7 +313,7 @@ def test_default_mnist_dir(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED, "mnist_5k")),
-                    reason="/work/shared/datasets is not on this machine")
+                    reason=f"{SHARED} (the shared real-digit sets) is not on this machine")
 def test_real_mnist_5k():
     from dataset_process import create_dataset
     train = create_dataset(os.path.join(SHARED, "mnist_5k", "train"))
