@@ -213,9 +213,6 @@ class Tensor:
     def copy(self):
         return Tensor._make(self._data.copy(), self._dtype)
 
-    def asnumpy_of(self, dtype):
-        return self._data.astype(dtype)
-
     # ---- shape ops (differentiable) -----------------------------------------------------------
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
