@@ -1,0 +1,40 @@
+"""The benchmark scripts still run end to end (tiny settings) and write their JSON reports.
+
+Speed itself is never asserted here: the scripts measure it as ratios against peers.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(script, *args, tmp_path):
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args,
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_train_lenet_benchmark_runs(tmp_path):
+    report, stdout = _run("train_lenet.py", "--repeats", "1", "--inner", "1",
+                          "--train-batches", "8", "--infer-batches", "8", tmp_path=tmp_path)
+    assert report["train"]["8"]["minispore"]["median_ms"] > 0
+    assert "minispore" in stdout and "numpy_blas" in report["threads"]
+
+
+def test_kernels_benchmark_runs(tmp_path):
+    report, stdout = _run("kernels.py", "--rounds", "1", "--min-time", "0.001", "--settle", "0",
+                          "--no-compile", tmp_path=tmp_path)
+    assert "conv1 forward" in stdout
+    ops = {row["op"]: row for row in report["results"]}
+    assert ops["conv1 forward"]["minispore"]["median_us"] > 0
+
+
+def test_checkpoint_io_benchmark_runs(tmp_path):
+    report, _ = _run("checkpoint_io.py", "--mb", "4", "--repeat", "1", "--dir", str(tmp_path),
+                     tmp_path=tmp_path)
+    cases = {row["case"]: row for row in report["rows"]}
+    assert cases["lenet"]["save_MBps"] > 0 and cases["lenet"]["load_MBps"] > 0
