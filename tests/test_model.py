@@ -206,3 +206,21 @@ def test_resume_from_checkpoint_equals_uninterrupted_training(tmp_path):
     assert list(got) == list(want)
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def test_resume_continues_a_per_step_learning_rate_schedule(tmp_path):
+    """With a list learning rate the step count matters: train(4, initial_epoch=2) must pick
+    the schedule up at step 6, not restart it at step 0."""
+    x, y = make_data(12, seed=3)
+    schedule = [0.2 * 0.7 ** i for i in range(12)]
+    straight, _ = make_model(make_net(seed=5), lr=schedule)
+    straight.train(4, make_dataset(x, y))
+    first, _ = make_model(make_net(seed=5), lr=schedule)
+    first.train(2, make_dataset(x, y))
+    resumed, _ = make_model(make_net(seed=6), lr=schedule)
+    load_param_into_net(resumed.train_network,
+                        {p.name: p for p in first.train_network.get_parameters()})
+    resumed.train(4, make_dataset(x, y), initial_epoch=2)
+    want = values(straight.train_network.get_parameters())
+    for name, got in values(resumed.train_network.get_parameters()).items():
+        np.testing.assert_allclose(got, want[name], rtol=1e-6, atol=1e-7, err_msg=name)

@@ -202,6 +202,7 @@ class Model:
         if sink:
             logger.info("minispore runs on CPU: dataset_sink_mode=True trains step by step.")
         batch_num = _dataset_size(dataset, func)
+        _resume_step_count(self._train_network, initial_epoch * batch_num)
         check_methods_for_custom_callbacks(callbacks, "train")
         manager = CallbackManager(callbacks)
         cb_params = InternalCallbackParam(
@@ -315,3 +316,13 @@ class Model:
         data = tuple(x if isinstance(x, Tensor) or not isinstance(x, np.ndarray) else Tensor(x)
                      for x in predict_data)
         return net(*data)
+
+
+def _resume_step_count(train_network, steps_done):
+    """Start a fresh optimizer's step count at the resumed step, so a per-step learning-rate
+    schedule continues where the checkpoint left off. MindSpore restores its ``global_step``
+    Parameter from the checkpoint instead; minispore's checkpoints follow the guide's 18
+    entries, which have none, and ``initial_epoch`` says the same thing."""
+    optimizer = getattr(train_network, "optimizer", None)
+    if steps_done and optimizer is not None and getattr(optimizer, "step_count", None) == 0:
+        optimizer.step_count = steps_done
