@@ -4,14 +4,15 @@ Kernels are decorated with :func:`njit` from this module, never with ``numba.nji
 (``tests/test_kernels.py`` fails on a hard-coded flag elsewhere). Compilation is lazy: no
 signatures are given, so nothing compiles at import and each dtype compiles on first call.
 
-Threading choice: kernels are **serial** (no ``parallel=True``, no numba thread pool); the only
-multi-threaded code is BLAS GEMM reached through numpy's ``@``. Measured on the 2-core target:
-a numba OpenMP/workqueue pool and OpenBLAS's pool spin against each other, so a 46 us GEMM
-took 11-16 ms right after a numba parallel region, while either pool alone behaves. At LeNet
-sizes the numba kernels (im2col, col2im, pooling, ReLU, fused loss, fused Momentum) are small
-and memory bound, so the big FLOPs go to one BLAS call per conv and one pool is ever awake.
-``MINISPORE_NUMBA_PARALLEL=1`` re-enables ``parallel=True`` on the kernels that use
-``prange`` (only where iterations write disjoint slices) for experiments on bigger machines.
+Threading choice: kernels whose ``prange`` loop writes disjoint slices are compiled with
+``parallel=True`` (numba's thread pool, OpenMP layer when available) and split work by sample
+or by output channel, never by a reduction, so results do not depend on the thread count.
+BLAS (numpy's ``@``) is the other thread pool in the process, and two spinning pools on a
+2-core machine fight: measured here, a 46 us GEMM took 11-16 ms right after a numba parallel
+region and a LeNet step went from 4.5 to 14-20 ms. So while numba runs parallel, minispore's
+own GEMMs run BLAS single-threaded (:mod:`minispore.ops._blas`); BLAS calls of your own
+code keep their thread count. ``MINISPORE_NUMBA_PARALLEL=0`` makes every kernel serial and
+leaves BLAS alone.
 
 Environment overrides (read once, at import):
 
@@ -20,7 +21,7 @@ Environment overrides (read once, at import):
 * ``MINISPORE_FASTMATH=1`` or a comma list such as ``contract,reassoc`` -- off by default:
   reassociation changes summation order against the reference. ``nnan``/``ninf`` are never
   sensible here because max-pool relies on ``-inf`` and NaN must propagate.
-* ``MINISPORE_NUMBA_PARALLEL=1`` -- see above.
+* ``MINISPORE_NUMBA_PARALLEL=0`` -- serial kernels (default 1: parallel); see above.
 * ``NUMBA_DISABLE_JIT=1`` (numba's own) runs every kernel as plain Python, for coverage.
 """
 import os
@@ -46,28 +47,32 @@ def _fastmath_from_env():
 
 CACHE = _flag("MINISPORE_NUMBA_CACHE", "1")
 FASTMATH = _fastmath_from_env()
-PARALLEL = _flag("MINISPORE_NUMBA_PARALLEL", "0")
+PARALLEL = _flag("MINISPORE_NUMBA_PARALLEL", "1")
 prange = numba.prange
 
 
 REDUCTION_FASTMATH = {"reassoc", "contract"}
+CONTRACT_FASTMATH = {"contract"}
 
 
-def njit(fn=None, *, parallel=False, reduction=False):
+def njit(fn=None, *, parallel=False, reduction=False, contract=False):
     """Compile ``fn`` lazily with minispore's flags.
 
-    ``parallel=True`` marks a kernel whose ``prange`` loop writes disjoint slices; it only
-    takes effect when ``MINISPORE_NUMBA_PARALLEL`` is set (see the module docstring).
+    ``parallel=True`` marks a kernel whose ``prange`` loop writes disjoint slices; it takes
+    effect unless ``MINISPORE_NUMBA_PARALLEL=0`` (see the module docstring).
     ``reduction=True`` lets LLVM reassociate (and fuse) a floating-point sum so a dot product
     vectorises; only for kernels whose tests compare against the reference with a tolerance
     (the weight-gradient reduction: 3.6x faster at LeNet's conv1, same result to ~1e-7
     relative). The order stays fixed, so results are still deterministic.
+    ``contract=True`` only lets LLVM fuse a multiply and an add into one FMA (one rounding
+    instead of two; the order of the sums is unchanged).
     ``error_model='numpy'`` drops the per-division zero check (kernels never divide by a
     value that can be zero without it being a real inf/nan), ``nogil`` lets callers thread.
     """
     fastmath = FASTMATH
-    if reduction:
-        fastmath = REDUCTION_FASTMATH | (FASTMATH if isinstance(FASTMATH, set) else set())
+    extra = REDUCTION_FASTMATH if reduction else CONTRACT_FASTMATH if contract else None
+    if extra:
+        fastmath = extra | (FASTMATH if isinstance(FASTMATH, set) else set())
 
     def wrap(f):
         return numba.njit(cache=CACHE, fastmath=fastmath, parallel=bool(parallel and PARALLEL),

@@ -15,6 +15,8 @@ from ..kernels import im2col as _i2c
 from ..kernels import loss as _loss
 from ..kernels import optim as _optim
 from ..kernels import pool as _pool
+from ._blas import matmul as _matmul
+from ._malloc import tune_once
 
 __all__ = [
     "conv2d_padding", "conv2d_output_hw", "conv2d_forward", "conv2d_backward_input",
@@ -24,9 +26,10 @@ __all__ = [
 ]
 
 # Patch length (C/group * kh * kw) up to which convolution uses direct loops; see module doc.
-DIRECT_MAX_PATCH = 32
+DIRECT_MAX_PATCH = 256
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _REDUCTIONS = ("mean", "sum", "none")
+tune_once()
 
 
 # ----------------------------------------------------------------------------- validation
@@ -183,7 +186,7 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     tmp = np.empty((group, O // group, N * OH * OW), dtype=x.dtype)
     w2 = w.reshape(group, O // group, -1)
     for g in range(group):
-        np.matmul(w2[g], cols[g], out=tmp[g])
+        _matmul(w2[g], cols[g], out=tmp[g])
     _i2c.cnhw_to_nchw(y, tmp.reshape(O, N, OH, OW))
     return y
 
@@ -222,7 +225,7 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
     dcols2 = dcols.reshape(group, R, N * OH * OW)
     w2 = w.reshape(group, O // group, R)
     for g in range(group):
-        np.matmul(w2[g].T, dyt[g], out=dcols2[g])
+        _matmul(w2[g].T, dyt[g], out=dcols2[g])
     dx = np.empty(x_shape, dtype=dy.dtype)
     _i2c.col2im(dx, dcols, KH, KW, stride[0], stride[1], padding[0], padding[2],
                 dilation[0], dilation[1])
@@ -256,7 +259,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cac
     dyt = dyt.reshape(group, O // group, N * OH * OW)
     dw2 = dw.reshape(group, O // group, Cg * KH * KW)
     for g in range(group):
-        np.matmul(dyt[g], cols[g].T, out=dw2[g])
+        _matmul(dyt[g], cols[g].T, out=dw2[g])
     return dw
 
 
@@ -347,7 +350,7 @@ def dense_forward(x, w, b=None):
     else:
         x, w, b = _floats(op, x=x, w=w, b=b)
     _dense_check(op, x, w, b)
-    y = x @ w.T
+    y = _matmul(x, w.T)
     if b is not None:
         y += b
     return y
@@ -361,8 +364,8 @@ def dense_backward(dy, x, w, need_dx=True, need_dw=True, need_db=True):
     if dy.shape != (x.shape[0], w.shape[0]):
         raise ValueError(f"{op}: 'dy' must have shape {(x.shape[0], w.shape[0])}, but got "
                          f"{dy.shape} (x {x.shape}, w {w.shape}).")
-    dx = dy @ w if need_dx else None
-    dw = dy.T @ x if need_dw else None
+    dx = _matmul(dy, w) if need_dx else None
+    dw = _matmul(dy.T, x) if need_dw else None
     db = dy.sum(axis=0) if need_db else None
     return dx, dw, db
 

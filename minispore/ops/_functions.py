@@ -9,6 +9,7 @@ import numpy as np
 from ..common.tensor import _contiguous
 from ._autograd import Function
 from . import _array_ops as A
+from ._blas import matmul as _matmul
 
 
 def _needs(node, i):
@@ -148,14 +149,14 @@ class Cast(Function):
 class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.matmul(a, b)
+        return _matmul(a, b)
 
     def backward(self, dy):
         a, b = self.a, self.b
         da = db = None
         if _needs(self, 0):
             da = dy * b if b.ndim == 0 else (np.outer(dy, b) if a.ndim == 1 and b.ndim == 1
-                                             else np.matmul(dy, np.swapaxes(b, -1, -2))
+                                             else _matmul(dy, np.swapaxes(b, -1, -2))
                                              if b.ndim > 1 else np.multiply.outer(dy, b))
         if _needs(self, 1):
             if a.ndim == 1:
@@ -163,7 +164,7 @@ class MatMul(Function):
             elif b.ndim == 1:
                 db = np.einsum("...i,...->i", a, dy)
             else:
-                db = np.matmul(np.swapaxes(a, -1, -2), dy)
+                db = _matmul(np.swapaxes(a, -1, -2), dy)
         return da, db
 
 
