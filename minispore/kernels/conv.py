@@ -42,11 +42,11 @@ def conv2d_bwd_weight_direct(dwt, dy, xp, sh, sw, dh, dw, group):
 
 
 def _tap_splits(O, group):
-    """Runs of taps per output-channel pair so that there are >= 2 work items per thread."""
+    """Runs of taps per block of 4 output channels so there are >= 2 work items per thread."""
     if not PARALLEL:
         return 1
-    pairs = group * ((O // group + 1) // 2)
-    return max(1, -(-2 * numba.get_num_threads() // pairs))
+    blocks = group * ((O // group + 3) // 4)
+    return max(1, -(-2 * numba.get_num_threads() // blocks))
 
 
 @njit(parallel=True)
