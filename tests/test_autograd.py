@@ -145,3 +145,58 @@ def test_broadcast_gradients_sum_back_to_input_shape(shape, squash):
         axis=tuple(i for i, s in enumerate(b_shape) if s == 1 and shape[i] != 1),
         keepdims=True).reshape(b_shape) if any(squash) else a, rtol=1e-10)
     np.testing.assert_allclose(ga.asnumpy(), np.broadcast_to(b, a.shape), rtol=1e-10)
+
+
+# ---- ReLU's backward fused into a following max-pool's (ops/_functions.py) ----------------
+def _relu_pool_reference_grad(x, dy_fn, kernel, stride):
+    """Gradient of sum(dy * f(x)) by float64 central differences, f built from numpy only."""
+    import reference as ref
+
+    def f(a):
+        return dy_fn(ref.max_pool2d(np.maximum(a, 0.0), kernel, stride)[0], np.maximum(a, 0.0))
+
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = 1e-6
+        g[i] = (f(x + e) - f(x - e)) / 2e-6
+    return g
+
+
+@pytest.mark.parametrize("kernel,stride", [((2, 2), (2, 2)), ((3, 3), (2, 2))])
+@pytest.mark.parametrize("second_consumer", [False, True])
+def test_relu_then_max_pool_gradient_matches_finite_differences(kernel, stride, second_consumer):
+    """The pool applies ReLU's mask while routing and ReLU skips its own pass; with a second
+    consumer of the ReLU output (summed gradient, a new array) ReLU must mask as usual.
+    Overlapping windows (3x3 stride 2) route several windows to one cell."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 7, 7))
+    x[np.abs(x) < 1e-2] = 0.3  # keep away from relu's kink
+    dy = rng.standard_normal(x.shape)[:, :, :3, :3]
+    w = rng.standard_normal(x.shape)
+
+    def dy_fn(pooled, relu_out):
+        extra = np.sum(w * relu_out) if second_consumer else 0.0
+        return np.sum(dy * pooled) + extra
+
+    def net(t):
+        r = ops.relu(t)
+        out = ops.reduce_sum(ops.max_pool2d(r, kernel, stride) * Tensor(dy))
+        return out + ops.reduce_sum(r * Tensor(w)) if second_consumer else out
+
+    got = ops.GradOperation()(net)(Tensor(x)).asnumpy()
+    np.testing.assert_allclose(got, _relu_pool_reference_grad(x, dy_fn, kernel, stride),
+                               atol=1e-6, rtol=1e-6)
+
+
+def test_max_pool_backward_positive_routes_only_positive_windows():
+    import reference as ref
+    from minispore.ops import _array_ops as A
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 2, 6, 6)).astype(np.float32)
+    y, argmax = A.max_pool2d_forward(x, (2, 2), (2, 2))
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    expect = ref.max_pool2d_backward(np.where(y > 0, dy, 0), argmax, x.shape)
+    np.testing.assert_array_equal(A.max_pool2d_backward(dy, argmax, x.shape, positive=y), expect)
+    with pytest.raises(ValueError, match="'positive' must be shaped like dy"):
+        A.max_pool2d_backward(dy, argmax, x.shape, positive=y[:, :1])

@@ -295,8 +295,11 @@ def max_pool2d_forward(x, kernel, stride, padding=0):
     return y, argmax
 
 
-def max_pool2d_backward(dy, argmax, x_shape):
-    """dx (x_shape): dy routed to the argmax cell of each window (overlaps add)."""
+def max_pool2d_backward(dy, argmax, x_shape, positive=None):
+    """dx (x_shape): dy routed to the argmax cell of each window (overlaps add).
+
+    ``positive``: the pooled output; if given, only windows whose maximum is > 0 route their
+    gradient (ReLU's backward fused in, for a pool that follows a ReLU)."""
     op = "max_pool2d_backward"
     (dy,) = _floats(op, dy=dy)
     x_shape = _shape4(op, "x_shape", x_shape)
@@ -307,7 +310,14 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if dy.shape[:2] != x_shape[:2]:
         raise ValueError(f"{op}: dy {dy.shape} and x_shape {x_shape} differ in (N, C).")
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _pool.max_pool2d_bwd(dx, dy, argmax)
+    if positive is None:
+        _pool.max_pool2d_bwd(dx, dy, argmax)
+        return dx
+    positive = np.ascontiguousarray(positive, dtype=dy.dtype)
+    if positive.shape != dy.shape:
+        raise ValueError(f"{op}: 'positive' must be shaped like dy {dy.shape}, but got "
+                         f"{positive.shape}.")
+    _pool.max_pool2d_bwd_positive(dx, dy, argmax, positive)
     return dx
 
 

@@ -239,11 +239,20 @@ class Concat(Function):
 
 # ---- neural-network primitives (numba kernels) -----------------------------------------------
 class ReLU(Function):
+    """max(x, 0). When a max-pool is the only consumer, its backward applies ReLU's mask while
+    it scatters (see :class:`MaxPool2D`) and hands over that very array as ``premasked``; then
+    this backward is the identity, saving a full pass over the activation (LeNet: 1.6 ms of a
+    31 ms step at batch 256). Any other gradient arrives as a different array and is masked."""
+
+    premasked = None
+
     def forward(self, x):
         self.y = A.relu_forward(x)
         return self.y
 
     def backward(self, dy):
+        if dy is self.premasked:
+            return (dy,)
         return (A.relu_backward(dy, self.y),)
 
 
@@ -275,12 +284,21 @@ class BiasAdd(Function):
 
 
 class MaxPool2D(Function):
+    """Max pooling. If the input is a ReLU's output, the gradient is routed only to windows
+    whose maximum is > 0, which is exactly ReLU's mask at the routed cells (the pooled value
+    is the ReLU output there), and ReLU is told not to mask again."""
+
     def forward(self, x, kernel, stride, padding):
         self.x_shape = x.shape
-        y, self.argmax = A.max_pool2d_forward(x, kernel, stride, padding)
-        return y
+        self.y, self.argmax = A.max_pool2d_forward(x, kernel, stride, padding)
+        return self.y
 
     def backward(self, dy):
+        source = self.inputs[0]._node
+        if isinstance(source, ReLU):
+            dx = A.max_pool2d_backward(dy, self.argmax, self.x_shape, positive=self.y)
+            source.premasked = dx
+            return (dx,)
         return (A.max_pool2d_backward(dy, self.argmax, self.x_shape),)
 
 
