@@ -1,36 +1,54 @@
 """Elementwise activations on flat (1-D, contiguous) views.
 
-Parallel over fixed 16K-element chunks (1.5-2x faster than one thread on LeNet's conv1
-activations); each element is computed independently, so the chunking never changes a result.
+Arrays longer than one chunk run in parallel over fixed 16K-element chunks (1.5-2x faster than
+one thread on LeNet's conv1 activations); shorter ones stay on the calling thread, since
+waking the thread pool costs more than the work (measured: 3.5 us parallel vs 1.6 us serial
+for a 32x120 activation, 11-90 us when the pool had gone to sleep). Each element is computed
+independently, so neither choice changes a result.
 """
 from ._jit import njit, prange
 
 CHUNK = 16384
 
 
-@njit(parallel=True)
-def relu_fwd(out, x):
+@njit
+def relu_fwd_serial(out, x):
     """out = max(x, 0); NaN propagates."""
+    for i in range(x.shape[0]):
+        v = x[i]
+        out[i] = v if (v > 0.0 or v != v) else 0.0
+
+
+@njit
+def relu_bwd_serial(dx, dy, y):
+    """dx = dy where y > 0 else 0 (y = relu(x), so the gradient is 0 wherever x <= 0)."""
+    for i in range(dy.shape[0]):
+        dx[i] = dy[i] if y[i] > 0.0 else 0.0
+
+
+@njit(parallel=True)
+def _relu_fwd_chunks(out, x):
     n = x.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         lo = chunk * CHUNK
         hi = min(n, lo + CHUNK)
-        o = out[lo:hi]
-        s = x[lo:hi]
-        for i in range(hi - lo):
-            v = s[i]
-            o[i] = v if (v > 0.0 or v != v) else 0.0
+        relu_fwd_serial(out[lo:hi], x[lo:hi])
 
 
 @njit(parallel=True)
-def relu_bwd(dx, dy, y):
-    """dx = dy where y > 0 else 0 (y = relu(x), so the gradient is 0 wherever x <= 0)."""
+def _relu_bwd_chunks(dx, dy, y):
     n = dy.shape[0]
     for chunk in prange((n + CHUNK - 1) // CHUNK):
         lo = chunk * CHUNK
         hi = min(n, lo + CHUNK)
-        d = dx[lo:hi]
-        g = dy[lo:hi]
-        v = y[lo:hi]
-        for i in range(hi - lo):
-            d[i] = g[i] if v[i] > 0.0 else 0.0
+        relu_bwd_serial(dx[lo:hi], dy[lo:hi], y[lo:hi])
+
+
+def relu_fwd(out, x):
+    """out = max(x, 0) over flat arrays; NaN propagates."""
+    (relu_fwd_serial if x.shape[0] <= CHUNK else _relu_fwd_chunks)(out, x)
+
+
+def relu_bwd(dx, dy, y):
+    """dx = dy where y > 0 else 0, over flat arrays."""
+    (relu_bwd_serial if dy.shape[0] <= CHUNK else _relu_bwd_chunks)(dx, dy, y)
