@@ -78,3 +78,22 @@ def test_malloc_tuning_applies_on_import_and_can_be_switched_off():
     assert _tuning_state({}) == "True"
     assert _tuning_state({"MINISPORE_MALLOC_TUNING": "0"}) == "False"
     assert _malloc.tune_once() is True  # idempotent in this process
+
+
+def test_warmup_helper_fills_a_cold_cache(tmp_path):
+    """In a process with an empty numba cache the first convolution starts the helper, and the
+    helper's compiled backward kernels land in that cache (index files appear)."""
+    code = ("import numpy as np, minispore.ops._array_ops as A, minispore.ops._warmup as W\n"
+            "x = np.zeros((1, 1, 8, 8), np.float32); w = np.zeros((2, 1, 3, 3), np.float32)\n"
+            "A.conv2d_forward(x, w, 1, 0, 1, 1)\n"
+            "print(W._state['started'])\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "MINISPORE_NUMBA_PARALLEL": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True"
+    helper = subprocess.run([sys.executable, "-m", "minispore.ops._warmup"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert helper.returncode == 0, helper.stderr[-2000:]
+    names = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
+    assert {"conv_flat.conv2d_bwd_weight_flat", "conv_flat.conv2d_bwd_input_flat",
+            "pool.max_pool2d_bwd_positive", "optim.momentum_update"} <= names, names

@@ -37,39 +37,25 @@ def tap_offsets(Cg, KH, KW, H, W, dh, dw):
     return offs
 
 
-@njit(contract=True)
-def _taps_into(a, e, two, xg, wt, o, offs, L):
-    """a (+ e when ``two``) += sum over taps t of wt[o (o+1), t] * xg[offs[t]:offs[t]+L]."""
-    T = offs.shape[0]
-    t = 0
-    while t + TAPS <= T:
-        b0 = xg[offs[t]:offs[t] + L]
-        b1 = xg[offs[t + 1]:offs[t + 1] + L]
-        b2 = xg[offs[t + 2]:offs[t + 2] + L]
-        b3 = xg[offs[t + 3]:offs[t + 3] + L]
-        w0, w1, w2, w3 = wt[o, t], wt[o, t + 1], wt[o, t + 2], wt[o, t + 3]
-        if two:
-            v0, v1, v2, v3 = wt[o + 1, t], wt[o + 1, t + 1], wt[o + 1, t + 2], wt[o + 1, t + 3]
-            for k in range(L):
-                x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
-                a[k] += w0 * x0 + w1 * x1 + w2 * x2 + w3 * x3
-                e[k] += v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3
-        else:
-            for k in range(L):
-                a[k] += w0 * b0[k] + w1 * b1[k] + w2 * b2[k] + w3 * b3[k]
-        t += TAPS
-    while t < T:
-        b0 = xg[offs[t]:offs[t] + L]
-        w0 = wt[o, t]
-        if two:
-            v0 = wt[o + 1, t]
-            for k in range(L):
-                a[k] += w0 * b0[k]
-                e[k] += v0 * b0[k]
-        else:
-            for k in range(L):
-                a[k] += w0 * b0[k]
-        t += 1
+@njit
+def weights_by_4(w, group):
+    """w (O, Cg, KH, KW) as (group * Og4, Cg*KH*KW) rows with each group's output channels
+    padded with zero rows to Og4, a multiple of 4, so every kernel pass handles 4 channels.
+    The padded rows' results are never stored (and zero dy rows make them add nothing), so
+    an inf in the input cannot turn 0 * inf into a NaN anywhere visible."""
+    O = w.shape[0]
+    T = w.shape[1] * w.shape[2] * w.shape[3]
+    Og = O // group
+    Og4 = (Og + 3) // 4 * 4
+    wt = w.reshape(O, T)
+    out = np.zeros((group * Og4, T), dtype=w.dtype)
+    for g in range(group):
+        for i in range(Og):
+            dst = out[g * Og4 + i]
+            src = wt[g * Og + i]
+            for t in range(T):  # an explicit loop: row setitem alone took 3.4 s to compile
+                dst[t] = src[t]
+    return out
 
 
 @njit(contract=True)
@@ -129,103 +115,92 @@ def _gather(dst, src, W):
             d[j] = s[j]
 
 
+@njit
+def _fwd_sample(outn, xn, w4, offs, group, W, acc):
+    """One sample: outn (O,OH,OW) from its flat padded planes xn (row pitch W); w4 from
+    :func:`weights_by_4`; acc is (4, L) scratch."""
+    Og = outn.shape[0] // group
+    Og4 = w4.shape[0] // group
+    L = acc.shape[1]
+    G = xn.shape[0] // group
+    for g in range(group):
+        xg = xn[g * G:(g + 1) * G]
+        for o4 in range(0, Og4, 4):
+            acc[:] = 0.0
+            _taps_into4(acc, xg, w4, g * Og4 + o4, offs, L)
+            for i in range(min(4, Og - o4)):
+                _gather(outn[g * Og + o4 + i], acc[i], W)
+
+
 @njit(parallel=True)
 def conv2d_fwd_flat(out, xp, w, dh, dw, group):
-    """out (N,O,OH,OW) = stride-1 conv of the padded xp (N,C,H,W) with w; overwritten."""
+    """out (N,O,OH,OW) = stride-1 conv of the padded xp (N,C,H,W) with w; overwritten.
+
+    The parallel loop only hands samples to :func:`_fwd_sample` (numba compiles a parallel
+    loop's body much more slowly than a plain function: keeps the cold first step short)."""
     N, O, OH, OW = out.shape
     C, H, W = xp.shape[1], xp.shape[2], xp.shape[3]
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Og = O // group
     L = (OH - 1) * W + OW
-    G = Cg * H * W
     offs = tap_offsets(Cg, KH, KW, H, W, dh, dw)
-    wt = w.reshape(O, Cg * KH * KW)
+    w4 = weights_by_4(w, group)
     for n in prange(N):
-        acc = np.empty((4, L), dtype=out.dtype)
-        xn = xp[n].reshape(C * H * W)
-        for g in range(group):
-            xg = xn[g * G:(g + 1) * G]
-            o, end = g * Og, (g + 1) * Og
-            while o < end:
-                acc[:] = 0.0
-                if o + 4 <= end:
-                    _taps_into4(acc, xg, wt, o, offs, L)
-                    block = 4
-                else:
-                    block = min(2, end - o)
-                    _taps_into(acc[0], acc[1], block == 2, xg, wt, o, offs, L)
-                for i in range(block):
-                    _gather(out[n, o + i], acc[i], W)
-                o += block
+        _fwd_sample(out[n], xp[n].reshape(C * H * W), w4, offs, group, W,
+                    np.empty((4, L), out.dtype))
 
 
-@njit(parallel=True, contract=True)
+@njit(contract=True)
+def _bwd_input_sample(dxn, dyw, w4, offs, group, KK, L):
+    """One sample: dxn (flat padded input planes) from dyw (group*Og4, L), the sample's dy
+    spread at the input's row pitch with zero rows for the padding channels of ``w4``.
+
+    Per kernel tap, two input channels are updated in one pass (their slices never overlap),
+    each from 4 output channels' dy rows: 4 dy loads feed 8 multiply-adds (1.35x faster than
+    one input channel per pass at LeNet's conv2)."""
+    Og4 = w4.shape[0] // group
+    Cg = offs.shape[0] // KK
+    G = dxn.shape[0] // group
+    dxn[:] = 0.0
+    for g in range(group):
+        dxg = dxn[g * G:(g + 1) * G]
+        for c in range(0, Cg, 2):
+            two = c + 1 < Cg
+            for pq in range(KK):
+                t = c * KK + pq
+                u = t + KK if two else t
+                d = dxg[offs[t]:offs[t] + L]
+                f = dxg[offs[u]:offs[u] + L]
+                for o in range(g * Og4, (g + 1) * Og4, 4):
+                    a0, a1, a2, a3 = dyw[o], dyw[o + 1], dyw[o + 2], dyw[o + 3]
+                    w0, w1, w2, w3 = w4[o, t], w4[o + 1, t], w4[o + 2, t], w4[o + 3, t]
+                    if two:
+                        v0, v1, v2, v3 = w4[o, u], w4[o + 1, u], w4[o + 2, u], w4[o + 3, u]
+                        for k in range(L):
+                            y0, y1, y2, y3 = a0[k], a1[k], a2[k], a3[k]
+                            d[k] += w0 * y0 + w1 * y1 + w2 * y2 + w3 * y3
+                            f[k] += v0 * y0 + v1 * y1 + v2 * y2 + v3 * y3
+                    else:
+                        for k in range(L):
+                            d[k] += w0 * a0[k] + w1 * a1[k] + w2 * a2[k] + w3 * a3[k]
+
+
+@njit(parallel=True)
 def conv2d_bwd_input_flat(dxp, dy, w, dh, dw, group):
-    """dxp (N,C,H,W) = gradient of the stride-1 conv wrt its padded input; overwritten.
-
-    Per sample and kernel tap, two input channels are updated in one pass (their slices never
-    overlap), each from 4 output channels' dy rows: 4 dy loads feed 8 multiply-adds (1.35x
-    faster than one input channel per pass at LeNet's conv2)."""
+    """dxp (N,C,H,W) = gradient of the stride-1 conv wrt its padded input; overwritten."""
     N, O, OH, OW = dy.shape
     C, H, W = dxp.shape[1], dxp.shape[2], dxp.shape[3]
     Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
     Og = O // group
     L = (OH - 1) * W + OW
-    G = Cg * H * W
-    KK = KH * KW
     offs = tap_offsets(Cg, KH, KW, H, W, dh, dw)
-    wt = w.reshape(O, Cg * KK)
+    w4 = weights_by_4(w, group)
+    Og4 = w4.shape[0] // group
     for n in prange(N):
-        dyw = np.zeros((O, L), dtype=dy.dtype)
-        for o in range(O):
-            _spread(dyw[o], dy[n, o], W)
-        dxn = dxp[n].reshape(C * H * W)
-        dxn[:] = 0.0
+        dyw = np.zeros((w4.shape[0], L), dtype=dy.dtype)
         for g in range(group):
-            dxg = dxn[g * G:(g + 1) * G]
-            end = (g + 1) * Og
-            c = 0
-            while c + 2 <= Cg:
-                for pq in range(KK):
-                    t = c * KK + pq
-                    u = t + KK
-                    d = dxg[offs[t]:offs[t] + L]
-                    f = dxg[offs[u]:offs[u] + L]
-                    o = g * Og
-                    while o + 4 <= end:
-                        a0, a1, a2, a3 = dyw[o], dyw[o + 1], dyw[o + 2], dyw[o + 3]
-                        w0, w1, w2, w3 = wt[o, t], wt[o + 1, t], wt[o + 2, t], wt[o + 3, t]
-                        v0, v1, v2, v3 = wt[o, u], wt[o + 1, u], wt[o + 2, u], wt[o + 3, u]
-                        for k in range(L):
-                            y0, y1, y2, y3 = a0[k], a1[k], a2[k], a3[k]
-                            d[k] += w0 * y0 + w1 * y1 + w2 * y2 + w3 * y3
-                            f[k] += v0 * y0 + v1 * y1 + v2 * y2 + v3 * y3
-                        o += 4
-                    while o < end:
-                        a0 = dyw[o]
-                        w0, v0 = wt[o, t], wt[o, u]
-                        for k in range(L):
-                            d[k] += w0 * a0[k]
-                            f[k] += v0 * a0[k]
-                        o += 1
-                c += 2
-            if c < Cg:
-                for pq in range(KK):
-                    t = c * KK + pq
-                    d = dxg[offs[t]:offs[t] + L]
-                    o = g * Og
-                    while o + 4 <= end:
-                        a0, a1, a2, a3 = dyw[o], dyw[o + 1], dyw[o + 2], dyw[o + 3]
-                        w0, w1, w2, w3 = wt[o, t], wt[o + 1, t], wt[o + 2, t], wt[o + 3, t]
-                        for k in range(L):
-                            d[k] += w0 * a0[k] + w1 * a1[k] + w2 * a2[k] + w3 * a3[k]
-                        o += 4
-                    while o < end:
-                        a0 = dyw[o]
-                        w0 = wt[o, t]
-                        for k in range(L):
-                            d[k] += w0 * a0[k]
-                        o += 1
+            for i in range(Og):
+                _spread(dyw[g * Og4 + i], dy[n, g * Og + i], W)
+        _bwd_input_sample(dxp[n].reshape(C * H * W), dyw, w4, offs, group, KH * KW, L)
 
 
 @njit(parallel=True, reduction=True)

@@ -17,6 +17,7 @@ from ..kernels import optim as _optim
 from ..kernels import pool as _pool
 from ._blas import matmul as _matmul
 from ._malloc import tune_once
+from ._warmup import start_if_cold
 
 __all__ = [
     "conv2d_padding", "conv2d_output_hw", "conv2d_forward", "conv2d_backward_input",
@@ -170,6 +171,7 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     :func:`conv2d_backward_weight` given the same dict does not rebuild it.
     """
     op = "conv2d"
+    start_if_cold()
     x, w = _floats(op, x=x, w=w)
     _ndim(op, "x", x, 4, "(N, C, H, W)")
     _ndim(op, "w", w, 4, "(out, in/group, kh, kw)")

@@ -1,0 +1,74 @@
+"""Cold start: compile the backward-pass kernels in a helper process while this one compiles
+the forward pass.
+
+With an empty numba cache the first LeNet training step compiles every kernel, one after the
+other, under numba's global compiler lock: 22-25 s on the 2-core target with the parallel
+kernels (16 s with serial ones). The first convolution of a process whose cache lacks the
+backward kernels therefore starts ``python -m minispore.ops._warmup``, which compiles them
+(for float32, in the reverse of the order a training step needs them) into the same on-disk
+cache; when this process reaches its backward pass it loads what the helper has finished and
+compiles the rest itself (a race costs only duplicate work, never a wrong kernel: numba
+replaces cache files atomically and checks their source stamp).
+
+Only with caching and parallel kernels on (the defaults); ``MINISPORE_WARMUP=0`` turns it off.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+__all__ = ["start_if_cold"]
+
+_state = {"started": False}
+
+
+def _cold():
+    """True if the weight-gradient kernel has no cache index yet (numba's cache layout)."""
+    from ..kernels import _jit
+    from ..kernels.conv_flat import conv2d_bwd_weight_flat
+    if not (_jit.CACHE and _jit.PARALLEL):
+        return False
+    try:
+        return not os.path.exists(conv2d_bwd_weight_flat._cache._cache_file._index_path)
+    except AttributeError:  # another numba version's layout: no warm-up, just a slower start
+        return False
+
+
+def start_if_cold():
+    """Start the helper once per process when the cache is cold; returns the Popen or None."""
+    if _state["started"]:
+        return None
+    _state["started"] = True
+    if os.environ.get("MINISPORE_WARMUP", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    if not _cold():
+        return None
+    try:
+        return subprocess.Popen([sys.executable, "-m", "minispore.ops._warmup"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def compile_backward_kernels():
+    """Call each backward kernel once on tiny float32 inputs shaped like a LeNet step's, last
+    needed first, so their float32 signatures land in the cache."""
+    from . import _array_ops as A
+    f32 = np.float32
+    rng = np.random.default_rng(0)
+    params = [np.zeros(4, f32)]
+    A.momentum_apply(params, [np.ones(4, f32)], [np.zeros(4, f32)], 0.1, 0.9)
+    x = rng.standard_normal((2, 6, 14, 14)).astype(f32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(f32)
+    dy = rng.standard_normal((2, 16, 10, 10)).astype(f32)
+    A.conv2d_backward_input(dy, w, x.shape, 1, 0, 1, 1)
+    A.conv2d_backward_weight(dy, x, w.shape, 1, 0, 1, 1)
+    y, argmax = A.max_pool2d_forward(dy, 2, 2)
+    A.max_pool2d_backward(y, argmax, dy.shape, positive=y)
+
+
+if __name__ == "__main__":
+    os.environ["MINISPORE_WARMUP"] = "0"
+    compile_backward_kernels()
