@@ -25,6 +25,7 @@ def set_threads(n):
     except ImportError:
         pass
     info["numpy_blas"] = blas_description()
+    info["minispore_gemm_blas_threads"] = 1  # minispore/ops/_blas.py: its own GEMMs, 1 thread
     return info
 
 

@@ -8,8 +8,10 @@ and cached (the same directory again).
 
     python benchmarks/kernels.py [--threads N] [--rounds R] [--json FILE]
 
-``--threads`` sets ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` before numpy is imported (so
-numpy's BLAS, which minispore's GEMMs use too, gets N threads) and ``torch.set_num_threads(N)``.
+``--threads`` sets ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``NUMBA_NUM_THREADS`` before
+numpy and numba are imported (minispore's parallel kernels and the numpy peer's BLAS get N
+threads; minispore's own GEMMs run BLAS on one thread, see ``minispore/ops/_blas.py``) and
+``torch.set_num_threads(N)``.
 """
 import argparse
 import json
@@ -38,7 +40,8 @@ def parse_args():
 
 ARGS = parse_args() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402  (after the thread variables)
