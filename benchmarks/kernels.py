@@ -302,11 +302,19 @@ def print_table(results, threads):
           "than torch)")
 
 
+def _minispore_threads():
+    import numba
+    from minispore.kernels import _jit
+    mode = (f"parallel numba kernels, {numba.get_num_threads()} threads"
+            if _jit.PARALLEL else "serial numba kernels")
+    return f"{mode}; its GEMMs on 1 BLAS thread (numpy peer: {os.environ.get('OPENBLAS_NUM_THREADS')})"
+
+
 def main(args):
     threads = args.threads
     info = {"machine": machine(), "threads_requested": threads,
-            "numpy_blas": blas_description(), "minispore": "serial numba kernels + numpy BLAS "
-            f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')})"}
+            "numpy_blas": blas_description(),
+            "minispore": _minispore_threads()}
     if torch is not None:
         torch.set_num_threads(threads)
         info["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
