@@ -97,3 +97,13 @@ def test_warmup_helper_fills_a_cold_cache(tmp_path):
     names = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
     assert {"conv_flat.conv2d_bwd_weight_flat", "conv_flat.conv2d_bwd_input_flat",
             "pool.max_pool2d_bwd_positive", "optim.momentum_update"} <= names, names
+
+
+def test_one_warmup_helper_per_cold_cache(tmp_path):
+    from minispore.ops import _warmup
+    assert _warmup._claim(str(tmp_path)) is True
+    assert _warmup._claim(str(tmp_path)) is False  # a second process on the same cold cache
+    claim = tmp_path / "minispore-warmup.claim"
+    old = claim.stat().st_mtime - 10 * _warmup._CLAIM_SECONDS
+    os.utime(claim, (old, old))
+    assert _warmup._claim(str(tmp_path)) is True  # a stale claim (dead helper) is taken over

@@ -10,29 +10,58 @@ cache; when this process reaches its backward pass it loads what the helper has 
 compiles the rest itself (a race costs only duplicate work, never a wrong kernel: numba
 replaces cache files atomically and checks their source stamp).
 
-Only with caching and parallel kernels on (the defaults); ``MINISPORE_WARMUP=0`` turns it off.
+One helper per cold cache directory (a claim file there, taken over after 5 minutes); only
+with caching and parallel kernels on (the defaults) and never from a frozen application;
+``MINISPORE_WARMUP=0`` turns it off.
 """
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
 __all__ = ["start_if_cold"]
 
 _state = {"started": False}
+_CLAIM_SECONDS = 300  # a claim older than this is taken over (its helper must have died)
 
 
 def _cold():
-    """True if the weight-gradient kernel has no cache index yet (numba's cache layout)."""
+    """The cache directory if the weight-gradient kernel has no cache index there yet (numba's
+    cache layout), else None."""
     from ..kernels import _jit
     from ..kernels.conv_flat import conv2d_bwd_weight_flat
     if not (_jit.CACHE and _jit.PARALLEL):
-        return False
+        return None
     try:
-        return not os.path.exists(conv2d_bwd_weight_flat._cache._cache_file._index_path)
+        index = conv2d_bwd_weight_flat._cache._cache_file._index_path
     except AttributeError:  # another numba version's layout: no warm-up, just a slower start
+        return None
+    return None if os.path.exists(index) else os.path.dirname(index)
+
+
+def _claim(cache_dir):
+    """One helper per cold cache: True if this process created the claim file (or it is stale).
+
+    Several processes starting together on a cold cache (data-loader workers, a test run)
+    would otherwise each start a helper and compile the same kernels side by side."""
+    path = os.path.join(cache_dir, "minispore-warmup.claim")
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        try:
+            if time.time() - os.path.getmtime(path) < _CLAIM_SECONDS:
+                return False
+            os.utime(path)  # a helper that died long ago: take over
+            return True
+        except OSError:
+            return False
+    except OSError:
         return False
+    os.close(fd)
+    return True
 
 
 def start_if_cold():
@@ -42,7 +71,10 @@ def start_if_cold():
     _state["started"] = True
     if os.environ.get("MINISPORE_WARMUP", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
-    if not _cold():
+    if getattr(sys, "frozen", False):  # sys.executable is the application, not Python
+        return None
+    cache_dir = _cold()
+    if not cache_dir or not _claim(cache_dir):
         return None
     try:
         return subprocess.Popen([sys.executable, "-m", "minispore.ops._warmup"],
