@@ -107,3 +107,14 @@ def test_one_warmup_helper_per_cold_cache(tmp_path):
     old = claim.stat().st_mtime - 10 * _warmup._CLAIM_SECONDS
     os.utime(claim, (old, old))
     assert _warmup._claim(str(tmp_path)) is True  # a stale claim (dead helper) is taken over
+
+
+def test_outer_product_and_small_products_match_numpy():
+    """The batch-1 weight gradient (K = 1) takes the broadcast path; small products skip the
+    thread switch; all give numpy's numbers."""
+    rng = np.random.default_rng(2)
+    for a_shape, b_shape in (((120, 1), (1, 400)), ((3, 4), (4, 5)), ((1, 120), (120, 400))):
+        a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+        np.testing.assert_allclose(_blas.matmul(a, b), np.einsum("ik,kj->ij", a, b), rtol=1e-12)
+    out = np.empty((120, 400))
+    assert _blas.matmul(rng.standard_normal((120, 1)), rng.standard_normal((1, 400)), out=out) is out
