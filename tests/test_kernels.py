@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from minispore.ops import _array_ops as ops
+from minispore.ops import _conv_ops
 try:
     from tests import reference as ref
 except ImportError:  # tests/ is not a package
@@ -40,7 +41,8 @@ def central_diff(f, x, eps=1e-6):
 @pytest.fixture(params=["direct", "gemm"])
 def strategy(request, monkeypatch):
     """Run a conv test through both code paths regardless of the patch-size heuristic."""
-    monkeypatch.setattr(ops, "DIRECT_MAX_PATCH", 10**9 if request.param == "direct" else -1)
+    monkeypatch.setattr(_conv_ops, "DIRECT_MAX_PATCH",
+                        10**9 if request.param == "direct" else -1)
     return request.param
 
 
@@ -132,12 +134,12 @@ def conv_cases(draw):
 @SETTINGS
 @given(case=conv_cases(), direct=st.booleans())
 def test_conv2d_hypothesis_shapes(case, direct):
-    saved = ops.DIRECT_MAX_PATCH
-    ops.DIRECT_MAX_PATCH = 10**9 if direct else -1
+    saved = _conv_ops.DIRECT_MAX_PATCH
+    _conv_ops.DIRECT_MAX_PATCH = 10**9 if direct else -1
     try:
         _check_conv(case, np.random.default_rng(2), "direct" if direct else "gemm")
     finally:
-        ops.DIRECT_MAX_PATCH = saved
+        _conv_ops.DIRECT_MAX_PATCH = saved
 
 
 def test_conv2d_padding_rules():

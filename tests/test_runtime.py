@@ -117,4 +117,5 @@ def test_outer_product_and_small_products_match_numpy():
         a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
         np.testing.assert_allclose(_blas.matmul(a, b), np.einsum("ik,kj->ij", a, b), rtol=1e-12)
     out = np.empty((120, 400))
-    assert _blas.matmul(rng.standard_normal((120, 1)), rng.standard_normal((1, 400)), out=out) is out
+    a, b = rng.standard_normal((120, 1)), rng.standard_normal((1, 400))
+    assert _blas.matmul(a, b, out=out) is out

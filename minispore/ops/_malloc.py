@@ -31,7 +31,8 @@ def tune_once():
     if _state["done"]:
         return _state["applied"]
     _state["done"] = True
-    if os.environ.get("MINISPORE_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
+    switch = os.environ.get("MINISPORE_MALLOC_TUNING", "1").strip().lower()
+    if switch in ("0", "false", "no", "off"):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
