@@ -89,8 +89,18 @@ def interleaved(candidates, repeats, inner, settle=0.2):
             for _ in range(inner):
                 fn()
             samples[name].append((time.perf_counter() - t0) / inner * 1e3)
-    return {name: {"median_ms": statistics.median(s), "min_ms": min(s), "max_ms": max(s)}
+    return {name: {"median_ms": statistics.median(s), "min_ms": min(s), "max_ms": max(s),
+                   "samples_ms": s}
             for name, s in samples.items()}
+
+
+def paired_ratio(result, name, peer):
+    """Median over repeats of name's time / peer's time in the same repeat (same machine state:
+    on a noisy host this drifts less than the ratio of the two medians), or None."""
+    if name not in result or peer not in result:
+        return None
+    pairs = zip(result[name]["samples_ms"], result[peer]["samples_ms"])
+    return statistics.median(a / b for a, b in pairs)
 
 
 def write_json(path, payload):

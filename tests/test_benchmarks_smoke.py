@@ -38,3 +38,19 @@ def test_checkpoint_io_benchmark_runs(tmp_path):
                      tmp_path=tmp_path)
     cases = {row["case"]: row for row in report["rows"]}
     assert cases["lenet"]["save_MBps"] > 0 and cases["lenet"]["load_MBps"] > 0
+
+
+def test_train_lenet_pipeline_epoch_runs(tmp_path):
+    """The full-epoch comparison (fetch + train vs train, in the same epoch) on 96 IDX digits
+    written here."""
+    from test_dataset import make_data, write_mnist
+    images, labels = make_data(96)
+    data = write_mnist(tmp_path / "mnist", images, labels)
+    report, stdout = _run("train_lenet.py", "--repeats", "1", "--inner", "1",
+                          "--train-batches", "8", "--infer-batches", "8", "--data", data,
+                          tmp_path=tmp_path)
+    epoch = report["pipeline_epoch"]
+    assert epoch["steps"] == 3  # 96 digits, batch 32
+    assert epoch["fetch_s"] > 0 and epoch["compute_s"] > 0
+    assert epoch["ratio"] == (epoch["fetch_s"] + epoch["compute_s"]) / epoch["compute_s"]
+    assert "(fetch + train) / train" in stdout
