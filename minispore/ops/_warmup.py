@@ -76,8 +76,13 @@ def start_if_cold():
     cache_dir = _cold()
     if not cache_dir or not _claim(cache_dir):
         return None
+    # The helper must import this very minispore even when it is not installed (a script that
+    # put a source checkout on sys.path itself).
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     try:
-        return subprocess.Popen([sys.executable, "-m", "minispore.ops._warmup"],
+        return subprocess.Popen([sys.executable, "-m", "minispore.ops._warmup"], env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
     except OSError:
