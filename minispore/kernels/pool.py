@@ -95,27 +95,11 @@ def max_pool2d_fwd_2x2(out, argmax, x):
 
 
 @njit(parallel=True)
-def max_pool2d_bwd(dx, dy, argmax):
-    """dx (N,C,H,W) = dy scattered to argmax (overlapping windows add); dx is overwritten."""
-    N, C, H, W = dx.shape
-    OH, OW = dy.shape[2], dy.shape[3]
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc % C
-        dxf = dx[n, c].reshape(H * W)
-        dxf[:] = 0.0
-        for i in range(OH):
-            arow = argmax[n, c, i]
-            drow = dy[n, c, i]
-            for j in range(OW):
-                a = arow[j]
-                if a >= 0:
-                    dxf[a] += drow[j]
+def max_pool2d_bwd(dx, dy, argmax, y, positive_only):
+    """dx (N,C,H,W) = dy scattered to argmax (overlapping windows add); dx is overwritten.
 
-
-@njit(parallel=True)
-def max_pool2d_bwd_positive(dx, dy, argmax, y):
-    """max_pool2d_bwd routing only windows whose pooled value y is > 0 (ReLU's mask fused in)."""
+    With ``positive_only`` a window routes its gradient only if its pooled value y is > 0
+    (ReLU's backward fused in, for a pool that follows a ReLU); otherwise y is not read."""
     N, C, H, W = dx.shape
     OH, OW = dy.shape[2], dy.shape[3]
     for nc in prange(N * C):
@@ -129,5 +113,5 @@ def max_pool2d_bwd_positive(dx, dy, argmax, y):
             yrow = y[n, c, i]
             for j in range(OW):
                 a = arow[j]
-                if a >= 0 and yrow[j] > 0.0:
+                if a >= 0 and (not positive_only or yrow[j] > 0.0):
                     dxf[a] += drow[j]

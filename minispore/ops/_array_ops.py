@@ -77,13 +77,13 @@ def max_pool2d_backward(dy, argmax, x_shape, positive=None):
         raise ValueError(f"{op}: dy {dy.shape} and x_shape {x_shape} differ in (N, C).")
     dx = np.empty(x_shape, dtype=dy.dtype)
     if positive is None:
-        _pool.max_pool2d_bwd(dx, dy, argmax)
+        _pool.max_pool2d_bwd(dx, dy, argmax, dy, False)
         return dx
     positive = np.ascontiguousarray(positive, dtype=dy.dtype)
     if positive.shape != dy.shape:
         raise ValueError(f"{op}: 'positive' must be shaped like dy {dy.shape}, but got "
                          f"{positive.shape}.")
-    _pool.max_pool2d_bwd_positive(dx, dy, argmax, positive)
+    _pool.max_pool2d_bwd(dx, dy, argmax, positive, True)
     return dx
 
 
