@@ -47,7 +47,7 @@ if ARGS is not None:
 import numpy as np  # noqa: E402  (after the thread variables)
 
 sys.path[:0] = [ROOT, os.path.join(ROOT, "benchmarks")]
-from minispore.ops import _array_ops as ms  # noqa: E402
+from minispore.ops import _array_api as ms  # noqa: E402
 import _numpy_peer as npref  # noqa: E402
 from _common import blas_description, machine  # noqa: E402
 
@@ -251,7 +251,7 @@ def time_cases(cases, rounds, min_time, settle):
 COMPILE_SNIPPET = """
 import time, numpy as np
 t0 = time.perf_counter()
-from minispore.ops import _array_ops as ms
+from minispore.ops import _array_api as ms
 t1 = time.perf_counter()
 x = np.ones((2, 6, 14, 14), np.float32); w = np.ones((16, 6, 5, 5), np.float32)
 x1 = np.ones((2, 1, 32, 32), np.float32); w1 = np.ones((6, 1, 5, 5), np.float32)

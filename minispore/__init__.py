@@ -3,13 +3,15 @@
 ``import minispore as ms`` gives the names a MindSpore script imports from ``mindspore``:
 Tensor, Parameter, dtypes, set_seed, context, ops, nn, the checkpoint functions and Model.
 
-The heavy parts (``nn``, ``ops`` and ``train``, which import numba) load on first use through a
-module ``__getattr__``, so ``import minispore`` and the checkpoint CLI start in a fraction of a
-second; numba kernels compile (or load from the disk cache) on their first call.
+``ops`` is imported here: it installs the Tensor methods derived from the primitives'
+declarations, and imports no numba (kernels bind lazily). The heavier ``nn``, ``train`` and
+``dataset`` load on first use through a module ``__getattr__``, so ``import minispore`` and the
+checkpoint CLI start in a fraction of a second; numba kernels compile (or load from the disk
+cache) on their first call.
 """
 import importlib
 
-from . import common, context
+from . import common, context, ops
 from .common import dtype
 from .common import dtype as mstype
 from .common.dtype import *  # noqa: F401,F403
@@ -20,7 +22,6 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "nn": ("minispore.nn", None),
-    "ops": ("minispore.ops", None),
     "train": ("minispore.train", None),
     "dataset": ("minispore.dataset", None),
     "value_and_grad": ("minispore.ops", "value_and_grad"),

@@ -1,4 +1,6 @@
-"""Array ops (minispore.ops._array_ops) against naive references, central differences and torch."""
+"""The NN primitives on arrays (minispore.ops._array_api: one Function node's forward or
+backward each) against naive references, central differences and torch; their argument checks
+through the functional forms."""
 import pathlib
 import re
 
@@ -6,7 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from minispore.ops import _array_ops as ops
+from minispore import Parameter, Tensor
+from minispore import ops as mops
+from minispore.ops import _array_api as ops
 from minispore.ops import _conv_ops
 try:
     from tests import reference as ref
@@ -160,17 +164,18 @@ def test_conv2d_same_gives_ceil(size, k, s, d):
 
 
 def test_conv2d_errors_name_op_and_shapes():
-    x, w = np.zeros((32, 3, 32, 32), np.float32), np.zeros((6, 1, 5, 5), np.float32)
-    with pytest.raises(ValueError, match=r"conv2d: x has 3 channels but w expects 1 "
-                                         r"\(x \(32, 3, 32, 32\), w \(6, 1, 5, 5\), group 1\)"):
-        ops.conv2d_forward(x, w, 1, 0, 1, 1)
+    """The primitive's one check (ops.conv2d) names the op, the argument and both shapes."""
+    x, w = Tensor(np.zeros((32, 3, 32, 32), np.float32)), Tensor(np.zeros((6, 1, 5, 5), np.float32))
+    with pytest.raises(ValueError, match=r"For 'conv2d', the input \(32, 3, 32, 32\) has 3 "
+                                         r"channels but the weight \(6, 1, 5, 5\) expects 1"):
+        mops.conv2d(x, w)
     with pytest.raises(ValueError, match="smaller than the"):
-        ops.conv2d_forward(np.zeros((1, 1, 3, 3), np.float32), np.zeros((1, 1, 5, 5), np.float32),
-                           1, 0, 1, 1)
-    with pytest.raises(TypeError, match="'x' must be float32 or float64, but got int64"):
-        ops.conv2d_forward(np.zeros((1, 1, 5, 5), np.int64), w[:, :1], 1, 0, 1, 1)
-    with pytest.raises(ValueError, match="'dy' must have the output shape"):
-        ops.conv2d_backward_input(np.zeros((1, 6, 3, 3), np.float32), w, (1, 1, 8, 8), 1, 0, 1, 1)
+        mops.conv2d(Tensor(np.zeros((1, 1, 3, 3), np.float32)),
+                    Tensor(np.zeros((1, 1, 5, 5), np.float32)))
+    with pytest.raises(TypeError, match="'input' must be Float32 or Float64, but got Int64"):
+        mops.conv2d(Tensor(np.zeros((1, 1, 5, 5), np.int64)), w[:, :1])
+    with pytest.raises(ValueError, match="(?s)2 problems:.*'stride' must be >= 1.*'pad_mode'"):
+        mops.conv2d(x[:, :1], w, stride=0, pad_mode="full")
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -227,11 +232,8 @@ def test_max_pool2d_ties_and_errors():
     x = np.zeros((1, 1, 2, 2), np.float32)
     y, arg = ops.max_pool2d_forward(x, 2, 2, 0)
     assert arg.item() == 0 and y.item() == 0.0
-    with pytest.raises(ValueError, match=r"max_pool2d: 'x' must be 4-D"):
-        ops.max_pool2d_forward(np.zeros((2, 2), np.float32), 2, 2, 0)
-    with pytest.raises(ValueError, match="argmax"):
-        ops.max_pool2d_backward(np.zeros((1, 1, 1, 1), np.float32), np.zeros((1, 1, 2, 1)),
-                                (1, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"For 'max_pool2d', 'x' must be 4-D"):
+        mops.max_pool2d(Tensor(np.zeros((2, 2), np.float32)), 2, 2)
 
 
 # ----------------------------------------------------------------------------- relu, dense
@@ -262,8 +264,8 @@ def test_dense(bias):
                                rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(db, dy.sum(0))
     assert ops.dense_backward(dy, x64, w64, need_dx=False, need_db=False)[::2] == (None, None)
-    with pytest.raises(ValueError, match=r"dense: x has 7 features but w expects 4"):
-        ops.dense_forward(x, w[:, :4])
+    with pytest.raises(ValueError, match=r"the input has 7 features but the weight expects 4"):
+        mops.dense(Tensor(x), Tensor(w[:, :4]))
 
 
 # ----------------------------------------------------------------------------- softmax CE
@@ -296,15 +298,19 @@ def test_softmax_cross_entropy_gradient_central_difference():
 
 
 def test_softmax_cross_entropy_label_errors():
-    z = np.zeros((3, 10), np.float32)
+    z = Tensor(np.zeros((3, 10), np.float32))
+
+    def xent(labels, reduction="mean"):
+        return mops.cross_entropy_with_logits(z, Tensor(labels), True, reduction)
+
     with pytest.raises(ValueError, match=r"labels\[2\] = 10"):
-        ops.softmax_cross_entropy_sparse(z, np.array([1, 2, 10], np.int32), "mean")
+        xent(np.array([1, 2, 10], np.int32))
     with pytest.raises(ValueError, match=r"labels\[0\] = -1"):
-        ops.softmax_cross_entropy_sparse(z, np.array([-1, 2, 3], np.int64), "mean")
-    with pytest.raises(TypeError, match="int32 or int64, but got float32"):
-        ops.softmax_cross_entropy_sparse(z, np.array([1, 2, 3], np.float32), "mean")
+        xent(np.array([-1, 2, 3], np.int64))
+    with pytest.raises(TypeError, match="Int32 or Int64 class indices, but got Float32"):
+        xent(np.array([1, 2, 3], np.float32))
     with pytest.raises(ValueError, match="reduction"):
-        ops.softmax_cross_entropy_sparse(z, np.array([1, 2, 3], np.int32), "avg")
+        xent(np.array([1, 2, 3], np.int32), "avg")
 
 
 # ----------------------------------------------------------------------------- momentum
@@ -335,12 +341,10 @@ def test_momentum_matches_closed_form_over_steps(wd, ls, nesterov):
 
 
 def test_momentum_errors():
-    p = np.zeros((2, 3), np.float32)
-    with pytest.raises(ValueError, match=r"\[0\] shapes param \(2, 3\), grad \(3,\)"):
-        ops.momentum_apply([p], [np.zeros(3, np.float32)], [np.zeros_like(p)], 0.1, 0.9)
-    with pytest.raises(ValueError, match="C-contiguous"):
-        ops.momentum_apply([p.T], [np.zeros((3, 2), np.float32)], [np.zeros((3, 2), np.float32)],
-                           0.1, 0.9)
+    p = Parameter(np.zeros((2, 3), np.float32), name="w")
+    m = Parameter(np.zeros((2, 3), np.float32), name="m")
+    with pytest.raises(ValueError, match=r"\[0\] w: shapes param \(2, 3\), grad \(3,\)"):
+        mops.apply_momentum([p], [np.zeros(3, np.float32)], [m], 0.1, 0.9)
 
 
 # ----------------------------------------------------------------------------- torch peer

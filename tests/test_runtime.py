@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from minispore.ops import _array_ops as A
+from minispore.ops import _array_api as A
 from minispore.ops import _blas, _malloc
 
 
@@ -67,14 +67,16 @@ def test_minispore_gemm_runs_blas_single_threaded_and_restores_the_count():
 
 
 def _tuning_state(env):
-    code = ("import minispore.nn, minispore.ops._malloc as m; print(m._state['applied'])")
+    code = ("import numpy as np, minispore.ops._malloc as m, minispore.ops._array_api as A\n"
+            "A.conv2d_forward(np.zeros((1, 1, 4, 4), np.float32), np.zeros((1, 1, 3, 3), "
+            "np.float32), 1, 0, 1, 1)\nprint(m._state['applied'])")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
-def test_malloc_tuning_applies_on_import_and_can_be_switched_off():
+def test_malloc_tuning_applies_at_the_first_convolution_and_can_be_switched_off():
     assert _tuning_state({}) == "True"
     assert _tuning_state({"MINISPORE_MALLOC_TUNING": "0"}) == "False"
     assert _malloc.tune_once() is True  # idempotent in this process
@@ -83,7 +85,7 @@ def test_malloc_tuning_applies_on_import_and_can_be_switched_off():
 def test_warmup_helper_fills_a_cold_cache(tmp_path):
     """In a process with an empty numba cache the first convolution starts the helper, and the
     helper's compiled backward kernels land in that cache (index files appear)."""
-    code = ("import numpy as np, minispore.ops._array_ops as A, minispore.ops._warmup as W\n"
+    code = ("import numpy as np, minispore.ops._array_api as A, minispore.ops._warmup as W\n"
             "x = np.zeros((1, 1, 8, 8), np.float32); w = np.zeros((2, 1, 3, 3), np.float32)\n"
             "A.conv2d_forward(x, w, 1, 0, 1, 1)\n"
             "print(W._state['started'])\n")

@@ -35,7 +35,8 @@ class Parameter(Tensor):
         self._data, self._dtype = _to_array(data, None)
         if isinstance(default_input, Tensor) and self._data is default_input._data:
             self._data = self._data.copy()
-        self._node = None
+        self._node = self._cut_by = None
+        self._index = 0
         if name is not None and not isinstance(name, str):
             raise TypeError(f"For 'Parameter', the argument 'name' must be str or None, "
                             f"but got {type(name)}.")

@@ -7,6 +7,10 @@ node (``_node``); everywhere else nothing is recorded, so inference pays no auto
 Python scalars follow the guide: ``Tensor(10)`` is Int64 and ``Tensor(0.01)`` is Float64 (the guide
 prints Float64; MindSpore 2.x would say Float32). Python lists of floats become Float32 as in
 MindSpore 2.x.
+
+The differentiable methods (arithmetic, ``reshape``, ``sum``, comparisons, ...) are installed by
+:mod:`minispore.ops` from each primitive's one declaration, so this module needs nothing above
+``common``.
 """
 import numbers
 
@@ -21,11 +25,6 @@ def _contiguous(arr):
     """``arr`` as a C-contiguous ndarray, keeping 0-d arrays 0-d (np.ascontiguousarray does not)."""
     arr = np.asarray(arr)
     return arr if arr.flags.c_contiguous else arr.copy(order="C")
-
-
-def _ops():
-    from .. import ops  # noqa: PLC0415  (ops imports common; bound lazily to keep imports one-way)
-    return ops
 
 
 def _to_array(input_data, dtype):
@@ -93,7 +92,7 @@ class Tensor:
             init=Normal(0.02))``.
     """
 
-    __slots__ = ("_data", "_dtype", "_node", "_requires_grad", "__weakref__")
+    __slots__ = ("_data", "_dtype", "_node", "_index", "_cut_by", "_requires_grad", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, input_data=None, dtype=None, shape=None, init=None, internal=False,
@@ -106,16 +105,19 @@ class Tensor:
             arr = initializer(init, shape, dtype or mstype.float32)._data
             input_data = arr
         self._data, self._dtype = _to_array(input_data, dtype)
-        self._node = None
+        self._node = self._cut_by = None
+        self._index = 0
         self._requires_grad = False
 
     @classmethod
-    def _make(cls, array, dtype=None, node=None):
+    def _make(cls, array, dtype=None, node=None, index=0):
         """Wrap an array without copying or validating (the array must be C-contiguous)."""
         t = object.__new__(Tensor)
         t._data = array
         t._dtype = dtype if dtype is not None else mstype.nptype_to_dtype(array.dtype)
         t._node = node
+        t._index = index
+        t._cut_by = None
         t._requires_grad = False
         return t
 
@@ -203,141 +205,13 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    # ---- conversion ---------------------------------------------------------------------------
-    def astype(self, dtype):
-        return _ops().cast(self, dtype)
-
-    def to(self, dtype):
-        return self.astype(dtype)
-
     def copy(self):
         return Tensor._make(self._data.copy(), self._dtype)
-
-    # ---- shape ops (differentiable) -----------------------------------------------------------
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops().reshape(self, shape)
-
-    view = reshape
-
-    def flatten(self):
-        return _ops().reshape(self, (-1,))
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _ops().transpose(self, axes or None)
-
-    def squeeze(self, axis=None):
-        return _ops().squeeze(self, axis)
-
-    def expand_dims(self, axis):
-        return _ops().expand_dims(self, axis)
-
-    def __getitem__(self, index):
-        return _ops().getitem(self, index)
 
     def __setitem__(self, index, value):
         if self._node is not None:
             raise RuntimeError("In-place assignment to a tensor that is part of a gradient graph.")
         self._data[index] = value._data if isinstance(value, Tensor) else value
-
-    # ---- reductions ---------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _ops().reduce_sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keep_dims=False):
-        return _ops().reduce_mean(self, axis, keep_dims)
-
-    def max(self, axis=None, keepdims=False):
-        return Tensor._make(_contiguous(self._data.max(axis=axis, keepdims=keepdims)),
-                            self._dtype)
-
-    def min(self, axis=None, keepdims=False):
-        return Tensor._make(_contiguous(self._data.min(axis=axis, keepdims=keepdims)),
-                            self._dtype)
-
-    def argmax(self, axis=None):
-        return Tensor._make(_contiguous(self._data.argmax(axis=axis)))
-
-    def abs(self):
-        return _ops().abs(self)
-
-    def exp(self):
-        return _ops().exp(self)
-
-    def log(self):
-        return _ops().log(self)
-
-    def sqrt(self):
-        return _ops().sqrt(self)
-
-    # ---- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other):
-        return _ops().add(self, other)
-
-    def __radd__(self, other):
-        return _ops().add(other, self)
-
-    def __sub__(self, other):
-        return _ops().sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops().sub(other, self)
-
-    def __mul__(self, other):
-        return _ops().mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops().mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops().div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops().div(other, self)
-
-    def __pow__(self, other):
-        return _ops().pow(self, other)
-
-    def __matmul__(self, other):
-        return _ops().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops().matmul(other, self)
-
-    def __neg__(self):
-        return _ops().neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops().abs(self)
-
-    # ---- comparisons (not differentiable; Bool results) ------------------------------------------
-    def _compare(self, other, fn):
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(_contiguous(fn(self._data, other)), mstype.bool_)
-
-    def __eq__(self, other):
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other):
-        return self._compare(other, np.not_equal)
-
-    def __lt__(self, other):
-        return self._compare(other, np.less)
-
-    def __le__(self, other):
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other):
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
 
     # ---- value assignment (used by Parameter.set_data and optimizers) ---------------------------------
     def assign_value(self, value):

@@ -1,8 +1,27 @@
 """numba kernels on plain arrays: no framework imports, outputs preallocated and passed first.
 
-The validated, allocating wrappers live in :mod:`minispore.ops._array_ops`; flags live in
-:mod:`minispore.kernels._jit`.
+Modules: ``activation``, ``conv`` and ``conv_flat`` (direct convolution), ``im2col``, ``loss``,
+``optim``, ``pool``; every numba flag lives in ``_jit``. The primitives that call them are
+declared in :mod:`minispore.ops.function`. Importing this package imports no numba: a primitive
+module binds its kernels with :func:`lazy`, so ``import minispore`` stays light and numba loads
+on the first kernel call.
 """
-from . import activation, conv, im2col, loss, optim, pool
+import importlib
 
-__all__ = ["activation", "conv", "im2col", "loss", "optim", "pool"]
+__all__ = ["lazy"]
+
+
+class _LazyModule:
+    """A stand-in for ``minispore.kernels.<name>`` that imports it on first attribute access."""
+
+    def __init__(self, name):
+        self.__dict__["_name"] = f"{__name__}.{name}"
+
+    def __getattr__(self, attr):
+        module = importlib.import_module(self.__dict__["_name"])
+        self.__dict__.update(vars(module))
+        return getattr(module, attr)
+
+
+def lazy(name):
+    return _LazyModule(name)

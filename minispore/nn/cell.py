@@ -13,6 +13,21 @@ from ..common.parameter import Parameter, ParameterTuple
 __all__ = ["Cell"]
 
 
+def _name_the_cell(error, cell):
+    """Append the innermost cell's path (``conv1``, read off its parameters' names) to an
+    argument error raised inside it, once: the primitive's message says what is wrong, this
+    says where in the network."""
+    if getattr(error, "_cell_named", False) or not error.args or not isinstance(error.args[0], str):
+        return
+    path = type(cell).__name__
+    for param in cell._params.values():
+        if param is not None and "." in param.name:
+            path = f"{param.name.rsplit('.', 1)[0]} ({path})"
+            break
+    error.args = (f"{error.args[0]} [in cell {path}]",) + error.args[1:]
+    error._cell_named = True
+
+
 class Cell:
     """Base class for all neural-network cells.
 
@@ -108,7 +123,11 @@ class Cell:
         raise NotImplementedError(f"{type(self).__name__} must implement construct().")
 
     def __call__(self, *inputs, **kwargs):
-        return self.construct(*inputs, **kwargs)
+        try:
+            return self.construct(*inputs, **kwargs)
+        except (ValueError, TypeError) as e:
+            _name_the_cell(e, self)
+            raise
 
     def set_train(self, mode=True):
         """Put this cell and its children in training (True) or inference (False) mode."""

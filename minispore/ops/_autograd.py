@@ -1,81 +1,60 @@
-"""Define-by-run reverse-mode autograd: a tape of Function nodes, walked with an explicit stack.
+"""The reverse-mode engine: walk the tape of Function nodes from the outputs back to the leaves.
 
-Recording happens only inside a gradient computation (``GradOperation`` or ``value_and_grad``)
-and only for operations with at least one input that requires grad (a Parameter with
-``requires_grad=True``, an input the caller asked the gradient of, or a tensor already on the
-tape). Outside, operations build no graph, so inference costs nothing extra.
+Recording (see :mod:`._function`) happens only inside a gradient computation, on the calling
+thread, for primitives with an input on the tape. The engine here is strict:
 
-MindSpore exposes gradients functionally: ``GradOperation(get_by_list=True)(net, weights)(*inputs)``
-returns a tuple of arrays aligned with ``weights``; Parameters carry no ``.grad``, so there is no
-``zero_grad`` to forget.
+* each input gradient must have the input's shape, or one that broadcasting explains (summed
+  back over the broadcast axes); anything else (a transposed gradient of the right size, say)
+  raises, naming the primitive;
+* a gradient asked through a non-differentiable primitive (argmax, a comparison) raises;
+* once a node's backward has run, what its forward saved is released, and the outputs handed
+  back to the caller are cut from the tape, so no activation outlives the gradient call;
+* backward fusions are an explicit step: ``register_backward_fusion(Consumer, Producer, fn)``
+  lets the engine call ``fn(consumer, producer, dy)`` for the gradient of the producer's *input*
+  when the producer's output has that consumer and no other (counted over the whole graph), and
+  then skips the producer. MaxPool after ReLU uses it (the pool routes only positive windows).
 """
 import numpy as np
 
 from ..common.tensor import Tensor
 
-__all__ = ["Function", "backprop", "is_recording", "recording"]
+__all__ = ["backprop", "seed_like", "register_backward_fusion", "detach_outputs"]
 
-_depth = [0]  # nesting depth of gradient computations; > 0 means record
-
-
-def is_recording():
-    return _depth[0] > 0
+_FUSIONS = {}  # consumer class -> {producer class: fn(consumer, producer, dy) -> input grad}
 
 
-class recording:
-    """Context manager that turns tape recording on (used by the gradient entry points)."""
-
-    def __enter__(self):
-        _depth[0] += 1
-
-    def __exit__(self, *exc):
-        _depth[0] -= 1
+def register_backward_fusion(consumer, producer, fn):
+    """Declare that ``fn`` computes producer-input gradients through ``consumer`` directly."""
+    _FUSIONS.setdefault(consumer, {})[producer] = fn
 
 
-class Function:
-    """One differentiable primitive: ``forward(*arrays, **attrs) -> array`` and
-    ``backward(dy) -> tuple`` of input gradients (``None`` where there is none).
-
-    Each call creates a node; forward keeps on ``self`` what backward needs.
-    """
-
-    inputs = ()
-
-    @classmethod
-    def apply(cls, *inputs, **attrs):
-        node = cls()
-        out = node.forward(*[t._data for t in inputs], **attrs)
-        if _depth[0]:
-            for t in inputs:
-                if t._requires_grad or t._node is not None:
-                    node.inputs = inputs
-                    return Tensor._make(out, node=node)
-        return Tensor._make(out)
-
-    def forward(self, *arrays, **attrs):
-        raise NotImplementedError
-
-    def backward(self, dy):
-        raise NotImplementedError
-
-
-def _unbroadcast(g, shape):
-    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``g.shape``."""
+def _unbroadcast(g, shape, node):
+    """``g`` summed back over the axes broadcasting added or stretched; raises if that cannot
+    give ``shape`` (a backward that returned the wrong gradient)."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    if g.ndim == len(shape):
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                           f"{g.shape} for an input of shape {shape}; broadcasting cannot "
+                           f"explain it.")
+    return g
 
 
-def _topological_order(roots):
-    """Every node reachable from ``roots``, each listed before the nodes of its inputs."""
-    order, visited = [], set()
-    stack = [(r._node, False) for r in roots if r._node is not None]
+def _graph(roots):
+    """(nodes in reverse topological order, consumer count per node id)."""
+    order, visited, consumers = [], set(), {}
+    stack = []
+    for r in roots:
+        if r._node is not None:
+            consumers[id(r._node)] = consumers.get(id(r._node), 0) + 1
+            stack.append((r._node, False))
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -86,50 +65,98 @@ def _topological_order(roots):
         visited.add(id(node))
         stack.append((node, True))
         for t in node.inputs:
-            if t._node is not None and id(t._node) not in visited:
-                stack.append((t._node, False))
+            child = t._node
+            if child is not None:
+                consumers[id(child)] = consumers.get(id(child), 0) + 1
+                if id(child) not in visited:
+                    stack.append((child, False))
     order.reverse()
-    return order
+    return order, consumers
 
 
-def backprop(roots, seeds):
-    """Reverse pass from ``roots`` (tensors) seeded with ``seeds`` (arrays of the same shapes).
+def _check_root(r):
+    cut = getattr(r, "_cut_by", None)
+    if cut is not None:
+        raise RuntimeError(f"The output was computed by '{cut}', which is not differentiable, "
+                           f"from inputs that require grad; its gradient is not defined. Use "
+                           f"ops.stop_gradient on purpose, or a differentiable op.")
 
-    Returns ``{id(leaf tensor): gradient}`` for every leaf on the tape that requires grad; a root
-    that is itself such a leaf gets its seed.
+
+def backprop(roots, seeds, leaf_ids):
+    """Reverse pass from ``roots`` seeded with ``seeds`` (arrays shaped like the roots).
+
+    Returns ``{id(leaf): gradient}`` for the leaves in ``leaf_ids`` reached by the pass. Every
+    node walked is released afterwards.
     """
     node_grads, leaf_grads = {}, {}
 
     def accumulate(t, g):
-        if t._node is not None:
-            key, store = id(t._node), node_grads
-        elif t._requires_grad:
-            key, store = id(t), leaf_grads
-        else:
-            return
-        prev = store.get(key)
-        store[key] = g if prev is None else prev + g
+        node = t._node
+        if node is not None:
+            slots = node_grads.get(id(node))
+            if slots is None:
+                slots = node_grads[id(node)] = [None] * node.n_out
+            i = t._index
+            slots[i] = g if slots[i] is None else slots[i] + g
+        elif id(t) in leaf_ids:
+            prev = leaf_grads.get(id(t))
+            leaf_grads[id(t)] = g if prev is None else prev + g
 
     for r, s in zip(roots, seeds):
+        _check_root(r)
         accumulate(r, s)
-    for node in _topological_order(roots):
-        dy = node_grads.pop(id(node), None)
-        if dy is None:
-            continue
-        input_grads = node.backward(dy)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        for t, g in zip(node.inputs, input_grads):
-            if g is None:
+    order, consumers = _graph(roots)
+    skipped = set()
+    try:
+        for node in order:
+            slots = node_grads.pop(id(node), None)
+            if slots is None or id(node) in skipped:
                 continue
-            shape = t._data.shape
-            if g.shape != shape:
-                g = _unbroadcast(g, shape)
-                if g.shape != shape:
-                    raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of "
-                                       f"shape {g.shape} for an input of shape {shape}.")
-            accumulate(t, g)
+            if node.n_out == 1:
+                dys = slots
+            else:
+                dys = [np.zeros(t_shape, dtype) if g is None else g
+                       for g, (t_shape, dtype) in zip(slots, node.out_meta)]
+            inputs, needs = node.inputs, node.needs
+            fused = _try_fusion(node, inputs, dys, consumers)
+            if fused is not None:
+                producer, g = fused
+                skipped.add(id(producer))
+                _route(producer, producer.inputs[0], g, accumulate)
+                producer.release()
+                node.release()
+                continue
+            grads = node.backward(*dys)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            node.release()
+            for t, need, g in zip(inputs, needs, grads):
+                if need and g is not None:
+                    _route(node, t, g, accumulate)
+    finally:
+        for node in order:
+            if node.__dict__:
+                node.release()
     return leaf_grads
+
+
+def _route(node, t, g, accumulate):
+    shape = t._data.shape
+    if g.shape != shape:
+        g = _unbroadcast(g, shape, node)
+    accumulate(t, g)
+
+
+def _try_fusion(node, inputs, dys, consumers):
+    table = _FUSIONS.get(type(node))
+    if table is None or not inputs:
+        return None
+    producer = inputs[0]._node
+    if producer is None or type(producer) not in table or consumers.get(id(producer)) != 1:
+        return None
+    if not producer.needs or not producer.needs[0]:
+        return None
+    return producer, table[type(producer)](node, producer, dys[0])
 
 
 def seed_like(out, sens=None):
@@ -144,3 +171,17 @@ def seed_like(out, sens=None):
             raise ValueError(f"The sens has shape {arr.shape} but the output has shape "
                              f"{out._data.shape}.") from None
     return arr
+
+
+def detach_outputs(out):
+    """Cut every Tensor in ``out`` (nested tuples/lists/dicts) from the tape, in place."""
+    stack = [out]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            x._node = None
+        elif isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+    return out

@@ -1,17 +1,18 @@
-"""Validated convolution primitives (forward, input gradient, weight gradient) on numpy arrays.
+"""Convolution on numpy arrays (forward, input gradient, weight gradient), for ``Conv2D``.
 
-Each call picks the strategy the benchmarks showed faster: direct numba loops
+The arguments were checked once by ``Conv2D.check``; nothing here validates again. Each call picks the strategy the benchmarks showed faster: direct numba loops
 (:mod:`minispore.kernels.conv`, :mod:`minispore.kernels.conv_flat`) for patches up to
 ``DIRECT_MAX_PATCH`` (``C/group*kh*kw``), otherwise numba im2col/col2im around one BLAS GEMM
 per group.
 """
 import numpy as np
 
-from ..kernels import conv as _conv
-from ..kernels import im2col as _i2c
+from ..kernels import lazy
 from ._blas import matmul as _matmul
-from ._validate import _floats, _ndim, _pad4, _pair, _shape4
+from ._malloc import tune_once
 from ._warmup import start_if_cold
+
+_conv, _i2c = lazy("conv"), lazy("im2col")
 
 __all__ = ["DIRECT_MAX_PATCH", "conv2d_padding", "conv2d_output_hw", "conv2d_forward",
            "conv2d_backward_input", "conv2d_backward_weight"]
@@ -22,24 +23,14 @@ __all__ = ["DIRECT_MAX_PATCH", "conv2d_padding", "conv2d_output_hw", "conv2d_for
 DIRECT_MAX_PATCH = 400
 
 
-def conv2d_padding(in_hw, kernel_hw, stride_hw, dilation_hw, pad_mode, padding=0):
-    """(top, bottom, left, right) padding for MindSpore's pad_mode 'valid', 'same' or 'pad'.
+def conv2d_padding(in_hw, kernel_hw, stride_hw, dilation_hw, pad_mode):
+    """(top, bottom, left, right) padding for MindSpore's pad_mode 'valid' or 'same'.
 
     'same' gives out = ceil(in/stride) with total padding max((out-1)*stride + d*(k-1) + 1 - in, 0),
-    floor(total/2) on top/left and the extra one on bottom/right; 'pad' uses ``padding``.
+    floor(total/2) on top/left and the extra one on bottom/right.
     """
-    op = "conv2d"
-    in_hw = _pair(op, "in_hw", in_hw)
-    kernel_hw = _pair(op, "kernel_size", kernel_hw)
-    stride_hw = _pair(op, "stride", stride_hw)
-    dilation_hw = _pair(op, "dilation", dilation_hw)
-    mode = str(pad_mode).lower()
-    if mode == "valid":
+    if pad_mode == "valid":
         return (0, 0, 0, 0)
-    if mode == "pad":
-        return _pad4(op, padding)
-    if mode != "same":
-        raise ValueError(f"{op}: 'pad_mode' must be 'valid', 'same' or 'pad', but got {pad_mode!r}.")
     pads = []
     for size, k, s, d in zip(in_hw, kernel_hw, stride_hw, dilation_hw):
         out = -(-size // s)
@@ -48,7 +39,7 @@ def conv2d_padding(in_hw, kernel_hw, stride_hw, dilation_hw, pad_mode, padding=0
     return tuple(pads)
 
 
-def conv2d_output_hw(in_hw, kernel_hw, stride, padding, dilation, op="conv2d"):
+def conv2d_output_hw(in_hw, kernel_hw, stride, padding, dilation):
     """Output (H, W) of a convolution or pooling window; ValueError if the window does not fit."""
     h, w = in_hw
     kh, kw = kernel_hw
@@ -58,26 +49,14 @@ def conv2d_output_hw(in_hw, kernel_hw, stride, padding, dilation, op="conv2d"):
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     ph, pw = h + top + bottom, w + left + right
     if ph < eh or pw < ew:
-        raise ValueError(f"{op}: padded input {(ph, pw)} is smaller than the (dilated) kernel "
+        raise ValueError(f"the padded input {(ph, pw)} is smaller than the (dilated) kernel "
                          f"{(eh, ew)} (input {(h, w)}, padding {padding}).")
     return (ph - eh) // sh + 1, (pw - ew) // sw + 1
 
 
-def _conv_geometry(op, x_shape, w_shape, stride, padding, dilation, group):
-    stride = _pair(op, "stride", stride)
-    dilation = _pair(op, "dilation", dilation)
-    padding = _pad4(op, padding)
-    group = int(group)
-    N, C, H, W = x_shape
-    O, Cg, KH, KW = w_shape
-    where = f"(x {tuple(x_shape)}, w {tuple(w_shape)}, group {group})"
-    if group < 1 or C % group or O % group:
-        raise ValueError(f"{op}: x channels {C} and w out-channels {O} must both be divisible "
-                         f"by group {where}.")
-    if C // group != Cg:
-        raise ValueError(f"{op}: x has {C} channels but w expects {Cg * group} {where}.")
-    oh, ow = conv2d_output_hw((H, W), (KH, KW), stride, padding, dilation, op)
-    return stride, padding, dilation, group, (N, O, oh, ow)
+def _out_shape(x_shape, w_shape, stride, padding, dilation):
+    oh, ow = conv2d_output_hw(x_shape[2:], w_shape[2:], stride, padding, dilation)
+    return (x_shape[0], w_shape[0], oh, ow)
 
 
 def _pad_input(x, padding):
@@ -102,13 +81,9 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     ``cache``: an optional dict; the im2col matrix is kept in it so that
     :func:`conv2d_backward_weight` given the same dict does not rebuild it.
     """
-    op = "conv2d"
+    tune_once()
     start_if_cold()
-    x, w = _floats(op, x=x, w=w)
-    _ndim(op, "x", x, 4, "(N, C, H, W)")
-    _ndim(op, "w", w, 4, "(out, in/group, kh, kw)")
-    stride, padding, dilation, group, y_shape = _conv_geometry(
-        op, x.shape, w.shape, stride, padding, dilation, group)
+    y_shape = _out_shape(x.shape, w.shape, stride, padding, dilation)
     O, Cg, KH, KW = w.shape
     y = np.empty(y_shape, dtype=x.dtype)
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
@@ -127,21 +102,9 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     return y
 
 
-def _check_dy(op, dy, y_shape, what):
-    if dy.shape != tuple(y_shape):
-        raise ValueError(f"{op}: 'dy' must have the output shape {tuple(y_shape)} for {what}, "
-                         f"but got {dy.shape}.")
-
-
 def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
     """dx (x_shape) = gradient of sum(conv2d_forward(x, w) * dy) with respect to x."""
-    op = "conv2d_backward_input"
-    dy, w = _floats(op, dy=dy, w=w)
-    _ndim(op, "w", w, 4, "(out, in/group, kh, kw)")
-    x_shape = _shape4(op, "x_shape", x_shape)
-    stride, padding, dilation, group, y_shape = _conv_geometry(
-        op, x_shape, w.shape, stride, padding, dilation, group)
-    _check_dy(op, dy, y_shape, f"x {x_shape}, w {w.shape}")
+    y_shape = dy.shape
     O, Cg, KH, KW = w.shape
     N, C, H, W = x_shape
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
@@ -173,13 +136,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cac
 
     ``cache``: the dict given to :func:`conv2d_forward` for this x, reused if it holds cols.
     """
-    op = "conv2d_backward_weight"
-    dy, x = _floats(op, dy=dy, x=x)
-    _ndim(op, "x", x, 4, "(N, C, H, W)")
-    w_shape = _shape4(op, "w_shape", w_shape)
-    stride, padding, dilation, group, y_shape = _conv_geometry(
-        op, x.shape, w_shape, stride, padding, dilation, group)
-    _check_dy(op, dy, y_shape, f"x {x.shape}, w {w_shape}")
+    y_shape = dy.shape
     O, Cg, KH, KW = w_shape
     dw = np.empty(w_shape, dtype=dy.dtype)
     if Cg * KH * KW <= DIRECT_MAX_PATCH:

@@ -1,8 +1,16 @@
-"""MindSpore's gradient entry points: ``GradOperation``, ``value_and_grad`` and ``grad``."""
+"""MindSpore's gradient entry points: ``GradOperation``, ``value_and_grad`` and ``grad``.
+
+Each call records the function on this thread's tape (only the operations that depend on the
+inputs or weights asked for), runs the engine, and returns gradients aligned with what was
+asked. A weight that the output does not depend on gets zeros, as in MindSpore; an output that
+comes out of a non-differentiable primitive raises (see :mod:`._autograd`). The outputs handed
+back are cut from the tape, so no saved activation outlives the call.
+"""
 import numpy as np
 
 from ..common.tensor import Tensor
-from ._autograd import backprop, recording, seed_like
+from ._autograd import backprop, detach_outputs, seed_like
+from ._function import recording
 
 __all__ = ["GradOperation", "value_and_grad", "grad"]
 
@@ -11,22 +19,19 @@ def _as_leaf(t, position):
     if not isinstance(t, Tensor):
         raise TypeError(f"The gradient is taken with respect to input {position}, which must be a "
                         f"Tensor, but got {type(t)}.")
-    leaf = Tensor._make(t._data, t._dtype)
-    leaf._requires_grad = True
-    return leaf
+    return Tensor._make(t._data, t._dtype)
 
 
-def _grad_arrays(fn, args, positions, weights, sens=None, has_aux=False):
-    """Run ``fn(*args)`` under the tape; return (output, input grads, weight grads) as Tensors."""
+def _differentiate(fn, args, positions, weights, sens=None, has_aux=False):
+    """Run ``fn(*args)`` on the tape; return (output, input grads, weight grads) as Tensors."""
     args = list(args)
     for i in positions:
         args[i] = _as_leaf(args[i], i)
-    frozen = [w for w in weights if not w._requires_grad]
-    for w in frozen:
-        w._requires_grad = True
+    leaves = [args[i] for i in positions] + list(weights)
+    leaf_ids = frozenset(id(t) for t in leaves)
+    with recording(leaf_ids):
+        out = fn(*args)
     try:
-        with recording():
-            out = fn(*args)
         outs = out if isinstance(out, tuple) else (out,)
         roots = outs[:1] if has_aux else outs
         for r in roots:
@@ -37,10 +42,10 @@ def _grad_arrays(fn, args, positions, weights, sens=None, has_aux=False):
             sens_list = sens if isinstance(sens, (tuple, list)) else (sens,) * len(roots)
         else:
             sens_list = (sens,) * len(roots)
-        leaf_grads = backprop(roots, [seed_like(r, s) for r, s in zip(roots, sens_list)])
+        leaf_grads = backprop(roots, [seed_like(r, s) for r, s in zip(roots, sens_list)],
+                              leaf_ids)
     finally:
-        for w in frozen:
-            w._requires_grad = False
+        detach_outputs(out)
 
     def grad_of(t):
         g = leaf_grads.get(id(t))
@@ -90,7 +95,7 @@ class GradOperation:
                 inputs, sens = inputs[:-1], inputs[-1]
             positions = range(len(inputs)) if self.get_all else ([0] if inputs else [])
             positions = [i for i in positions if isinstance(inputs[i], Tensor)]
-            _, in_grads, w_grads = _grad_arrays(fn, inputs, positions, weights, sens)
+            _, in_grads, w_grads = _differentiate(fn, inputs, positions, weights, sens)
             if self.get_by_list and self.get_all:
                 return in_grads, w_grads
             if self.get_by_list:
@@ -114,32 +119,34 @@ def _positions(grad_position, n_args):
     return [p % n_args for p in positions]
 
 
-def _pack(grad_position, in_grads, weights, w_grads):
-    ins = in_grads[0] if isinstance(grad_position, int) else in_grads
-    if weights is None:
-        return ins
-    if grad_position is None:
-        return w_grads
-    return ins, w_grads
-
-
 def _weights_tuple(weights):
     if weights is None:
         return ()
     return tuple(weights) if isinstance(weights, (list, tuple)) else (weights,)
 
 
+def _pack(grad_position, in_grads, weights, w_grads):
+    ins = in_grads[0] if isinstance(grad_position, int) else in_grads
+    if weights is None:
+        return ins
+    ws = w_grads[0] if isinstance(weights, Tensor) else w_grads
+    if grad_position is None:
+        return ws
+    return ins, ws
+
+
 def value_and_grad(fn, grad_position=0, weights=None, has_aux=False):
     """``f(*args) -> (value, grads)`` where grads are w.r.t. the inputs at ``grad_position``
-    and/or ``weights``, as ``mindspore.value_and_grad``. With ``has_aux`` only the first output
-    is differentiated and the value is the whole output tuple."""
+    and/or ``weights``, as ``mindspore.value_and_grad``. A single Parameter as ``weights`` gives
+    its gradient alone (shaped like it), a list or ParameterTuple a tuple. With ``has_aux``
+    only the first output is differentiated and the value is the whole output tuple."""
     if grad_position is None and weights is None:
         raise ValueError("'grad_position' and 'weights' cannot both be None.")
     w = _weights_tuple(weights)
 
     def wrapper(*args):
-        out, in_grads, w_grads = _grad_arrays(fn, args, _positions(grad_position, len(args)), w,
-                                              has_aux=has_aux)
+        out, in_grads, w_grads = _differentiate(fn, args, _positions(grad_position, len(args)),
+                                                w, has_aux=has_aux)
         return out, _pack(grad_position, in_grads, weights, w_grads)
 
     return wrapper

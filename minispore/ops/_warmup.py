@@ -92,19 +92,23 @@ def start_if_cold():
 def compile_backward_kernels():
     """Call each backward kernel once on tiny float32 inputs shaped like a LeNet step's, last
     needed first, so their float32 signatures land in the cache."""
-    from . import _array_ops as A
+    from .function import nn_func as F
+    from .function.optim_func import apply_momentum
+    from ..common.parameter import Parameter
     f32 = np.float32
     rng = np.random.default_rng(0)
-    params = [np.zeros(4, f32)]
-    A.momentum_apply(params, [np.ones(4, f32)], [np.zeros(4, f32)], 0.1, 0.9)
+    p, m = Parameter(np.zeros(4, f32), name="p"), Parameter(np.zeros(4, f32), name="m")
+    apply_momentum([p], [np.ones(4, f32)], [m], 0.1, 0.9)
     x = rng.standard_normal((2, 6, 14, 14)).astype(f32)
     w = rng.standard_normal((16, 6, 5, 5)).astype(f32)
     dy = rng.standard_normal((2, 16, 10, 10)).astype(f32)
-    A.conv2d_backward_input(dy, w, x.shape, 1, 0, 1, 1)
-    A.conv2d_backward_weight(dy, x, w.shape, 1, 0, 1, 1)
-    y, argmax = A.max_pool2d_forward(dy, 2, 2)
-    A.max_pool2d_backward(y, argmax, dy.shape, positive=y)
-
+    conv = F.Conv2D()
+    conv.forward(x, w, (1, 1), (0, 0, 0, 0), (1, 1), 1)
+    conv.needs = (True, True)
+    conv.backward(dy)
+    pool = F.MaxPool2D()
+    y = pool.forward(dy, (2, 2), (2, 2), (0, 0, 0, 0))
+    pool.route(y, True)
 
 if __name__ == "__main__":
     os.environ["MINISPORE_WARMUP"] = "0"

@@ -1,14 +1,6 @@
 """Argument checks shared by the layers, with MindSpore's message shape."""
 
 
-def layer_path(cell, param_attr="weight"):
-    """The cell's path in its network (``conv1``), read off its parameter's name."""
-    param = cell._params.get(param_attr)
-    if param is None or "." not in param.name:
-        return type(cell).__name__
-    return param.name.rsplit(".", 1)[0]
-
-
 def check_positive_int(value, arg, cls_name):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"For '{cls_name}', the '{arg}' must be a positive int, but got "

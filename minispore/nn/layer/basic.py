@@ -6,7 +6,7 @@ from ...common import dtype as mstype
 from ...common.initializer import HeUniform, Uniform, initializer
 from ...common.parameter import Parameter
 from ..cell import Cell
-from ._validation import check_positive_int, layer_path
+from ._validation import check_positive_int
 
 __all__ = ["Dense", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
 
@@ -43,10 +43,6 @@ class Dense(Cell):
         self.activation = activation
 
     def construct(self, x):
-        if x.ndim < 2 or x.shape[-1] != self.in_channels:
-            raise ValueError(f"For 'Dense' ({layer_path(self)}), the input must have shape "
-                             f"(N, {self.in_channels}), but got {tuple(x.shape)}; weight shape "
-                             f"{tuple(self.weight.shape)}.")
         lead = x.shape[:-1]
         if x.ndim != 2:
             x = ops.reshape(x, (-1, self.in_channels))

@@ -6,7 +6,7 @@ from ...common import dtype as mstype
 from ...common.initializer import HeUniform, Uniform, initializer
 from ...common.parameter import Parameter
 from ..cell import Cell
-from ._validation import check_int_pair, check_pad_mode, check_positive_int, layer_path
+from ._validation import check_int_pair, check_pad_mode, check_positive_int
 
 __all__ = ["Conv2d"]
 
@@ -74,10 +74,6 @@ class Conv2d(Cell):
             self.bias = None
 
     def construct(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"For 'Conv2d' ({layer_path(self)}), the input must have shape "
-                             f"(N, {self.in_channels}, H, W), but got {tuple(x.shape)}; weight "
-                             f"shape {tuple(self.weight.shape)}.")
         return ops.conv2d(x, self.weight, self.bias, self.stride, self.pad_mode, self.padding,
                           self.dilation, self.group)
 

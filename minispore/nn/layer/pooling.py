@@ -29,9 +29,6 @@ class MaxPool2d(Cell):
                                       "ceil_mode=False and data_format='NCHW' only.")
 
     def construct(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"For 'MaxPool2d', the input must be 4-D (N, C, H, W), but got "
-                             f"{tuple(x.shape)}.")
         return ops.max_pool2d(x, self.kernel_size, self.stride, self.pad_mode, self.padding)
 
     def extend_repr(self):

@@ -1,11 +1,10 @@
 """Loss cells: SoftmaxCrossEntropyWithLogits, MSELoss, L1Loss."""
 from ... import ops
-from ...common.tensor import Tensor
+from ..._checkparam import REDUCTIONS
 from ..cell import Cell
 
 __all__ = ["LossBase", "SoftmaxCrossEntropyWithLogits", "MSELoss", "L1Loss"]
 
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 class LossBase(Cell):
@@ -13,9 +12,9 @@ class LossBase(Cell):
 
     def __init__(self, reduction="mean"):
         super().__init__()
-        if reduction not in _REDUCTIONS:
+        if reduction not in REDUCTIONS:
             raise ValueError(f"For '{type(self).__name__}', the 'reduction' must be in "
-                             f"{list(_REDUCTIONS)}, but got {reduction!r}.")
+                             f"{list(REDUCTIONS)}, but got {reduction!r}.")
         self.reduction = reduction
 
     def get_loss(self, x):
@@ -42,24 +41,6 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
         self.sparse = sparse
 
     def construct(self, logits, labels):
-        if not isinstance(labels, Tensor):
-            labels = Tensor(labels)
-        if logits.ndim != 2:
-            raise ValueError(f"For 'SoftmaxCrossEntropyWithLogits', the logits must be 2-D "
-                             f"(N, C), but got {tuple(logits.shape)}.")
-        if self.sparse:
-            if labels.dtype.name not in ("Int32", "Int64"):
-                raise TypeError(f"For 'SoftmaxCrossEntropyWithLogits' with sparse=True, the labels "
-                                f"must be Int32 or Int64 class indices, but got "
-                                f"Tensor[{labels.dtype}].")
-            if labels.shape != logits.shape[:1]:
-                raise ValueError(f"For 'SoftmaxCrossEntropyWithLogits', the labels must have "
-                                 f"shape ({logits.shape[0]},) to match logits "
-                                 f"{tuple(logits.shape)}, but got {tuple(labels.shape)}.")
-        elif labels.shape != logits.shape:
-            raise ValueError(f"For 'SoftmaxCrossEntropyWithLogits' with sparse=False, the labels "
-                             f"must have the logits' shape {tuple(logits.shape)}, but got "
-                             f"{tuple(labels.shape)}.")
         return ops.cross_entropy_with_logits(logits, labels, self.sparse, self.reduction)
 
 

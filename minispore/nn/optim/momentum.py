@@ -2,7 +2,7 @@
 from ...common import dtype as mstype
 from ...common.parameter import Parameter
 from ...common.tensor import Tensor
-from ...ops import _array_ops
+from ... import ops
 from .optimizer import Optimizer
 
 __all__ = ["Momentum"]
@@ -48,11 +48,8 @@ class Momentum(Optimizer):
     def construct(self, gradients):
         """Apply one update in place; returns True."""
         self._check_gradients(gradients)
-        _array_ops.momentum_apply(
-            [p._data for p in self.parameters],
-            [g._data if isinstance(g, Tensor) else g for g in gradients],
-            [m._data for m in self.moments],
-            self._current_lr(), float(self.momentum._data), self.weight_decay, self.loss_scale,
-            self.use_nesterov, self.decay_flags)
+        ops.apply_momentum(self.parameters, gradients, self.moments, self._current_lr(),
+                           float(self.momentum._data), self.weight_decay, self.loss_scale,
+                           self.use_nesterov, self.decay_flags)
         self.step_count += 1
         return True

@@ -1,7 +1,7 @@
 """WithLossCell, TrainOneStepCell, WithEvalCell: wrappers that add no parameter-name prefix."""
 import numpy as np
 
-from ...ops._grad import _grad_arrays
+from ... import ops
 from ..cell import Cell
 
 __all__ = ["WithLossCell", "TrainOneStepCell", "WithEvalCell"]
@@ -32,13 +32,17 @@ class WithLossCell(Cell):
 
 class TrainOneStepCell(Cell):
     """One training step: forward, gradients of the loss w.r.t. the optimizer's parameters,
-    optimizer update. Returns the loss computed before the update.
+    ``grad_reducer`` (identity here; the all-reduce of data-parallel training), optimizer
+    update. Returns the loss computed before the update.
 
     Args:
         network (Cell): returns the loss (e.g. a WithLossCell).
         optimizer (Cell): called with the tuple of gradients.
         sens (Union[float, None]): the initial gradient of the loss. Default: ``None`` (1.0).
         return_grad (bool): also return ``{name: gradient}``. Default: ``False``.
+
+    The gradients come from the public ``ops.value_and_grad``; the returned loss is cut from
+    the tape, so no activation of the step outlives it.
     """
 
     def __init__(self, network, optimizer, sens=None, return_grad=False):
@@ -51,14 +55,22 @@ class TrainOneStepCell(Cell):
         object.__setattr__(self, "weights", optimizer.parameters)
         self.sens = 1.0 if sens is None else float(sens)
         self.return_grad = return_grad
+        self.grad_reducer = _identity
+        self.grad_fn = ops.value_and_grad(self.network, None, tuple(self.weights))
 
     def construct(self, *inputs):
-        sens = None if self.sens == 1.0 else np.float32(self.sens)
-        loss, _, grads = _grad_arrays(self.network, inputs, (), self.weights, sens)
+        loss, grads = self.grad_fn(*inputs)
+        if self.sens != 1.0:
+            grads = tuple(g * self.sens for g in grads)
+        grads = self.grad_reducer(grads)
         self.optimizer(grads)
         if self.return_grad:
             return loss, {w.name: g for w, g in zip(self.weights, grads)}
         return loss
+
+
+def _identity(grads):
+    return grads
 
 
 class WithEvalCell(Cell):
