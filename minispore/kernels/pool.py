@@ -1,4 +1,4 @@
-"""2-D max pooling with argmax (NCHW).
+"""2-D max pooling with argmax, and average pooling (NCHW).
 
 ``argmax[n, c, i, j]`` is the flat index ``ih*W + iw`` into the unpadded (H, W) input plane of
 the winning cell. Padded cells never win (they are skipped, not read as -inf), ties go to the
@@ -115,3 +115,55 @@ def max_pool2d_bwd(dx, dy, argmax, y, positive_only):
                 a = arow[j]
                 if a >= 0 and (not positive_only or yrow[j] > 0.0):
                     dxf[a] += drow[j]
+
+
+@njit(parallel=True)
+def avg_pool2d_fwd(out, x, KH, KW, sh, sw, pt, pl, count_pad):
+    """out (N,C,OH,OW) = window means of x (N,C,H,W) with padding (pt, pl) on top/left.
+
+    The divisor is KH*KW when ``count_pad`` (padded cells count as zeros), else the number of
+    cells of the window inside the input. out is overwritten."""
+    N, C, OH, OW = out.shape
+    H, W = x.shape[2], x.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        xc = x[n, c]
+        for i in range(OH):
+            h0 = i * sh - pt
+            h_lo, h_hi = max(h0, 0), min(h0 + KH, H)
+            for j in range(OW):
+                w0 = j * sw - pl
+                w_lo, w_hi = max(w0, 0), min(w0 + KW, W)
+                acc = 0.0
+                for ih in range(h_lo, h_hi):
+                    for iw in range(w_lo, w_hi):
+                        acc += xc[ih, iw]
+                count = KH * KW if count_pad else (h_hi - h_lo) * (w_hi - w_lo)
+                out[n, c, i, j] = acc / count if count > 0 else 0.0
+
+
+@njit(parallel=True)
+def avg_pool2d_bwd(dx, dy, KH, KW, sh, sw, pt, pl, count_pad):
+    """dx (N,C,H,W): each dy spread evenly over its window's cells inside the input
+    (overlapping windows add), with ``avg_pool2d_fwd``'s divisor. dx is overwritten."""
+    N, C, H, W = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        dxc = dx[n, c]
+        dxc[:, :] = 0.0
+        for i in range(OH):
+            h0 = i * sh - pt
+            h_lo, h_hi = max(h0, 0), min(h0 + KH, H)
+            for j in range(OW):
+                w0 = j * sw - pl
+                w_lo, w_hi = max(w0, 0), min(w0 + KW, W)
+                count = KH * KW if count_pad else (h_hi - h_lo) * (w_hi - w_lo)
+                if count == 0:
+                    continue
+                g = dy[n, c, i, j] / count
+                for ih in range(h_lo, h_hi):
+                    for iw in range(w_lo, w_hi):
+                        dxc[ih, iw] += g

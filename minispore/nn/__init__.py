@@ -1,8 +1,7 @@
 """Neural-network cells (``mindspore.nn``): Cell, layers, losses, optimizers, wrappers."""
 from . import loss, optim
 from .cell import Cell
-from .layer import (CellList, Conv2d, Dense, Flatten, LogSoftmax, MaxPool2d, ReLU,
-                    SequentialCell, Sigmoid, Softmax, Tanh)
+from .layer import *  # noqa: F401,F403
 from .loss import L1Loss, LossBase, MSELoss, SoftmaxCrossEntropyWithLogits
 from .optim import Momentum, Optimizer
 from .wrap import TrainOneStepCell, WithEvalCell, WithLossCell

@@ -1,8 +1,12 @@
-"""Layers (``mindspore.nn.layer``)."""
-from .basic import Dense, Flatten, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import CellList, SequentialCell
-from .conv import Conv2d
-from .pooling import MaxPool2d
+"""Layers (``mindspore.nn.layer``): every module's ``__all__`` is re-exported, so a new Cell is
+added in its own module only."""
+from .basic import *  # noqa: F401,F403
+from .basic import __all__ as _basic
+from .container import *  # noqa: F401,F403
+from .container import __all__ as _container
+from .conv import *  # noqa: F401,F403
+from .conv import __all__ as _conv
+from .pooling import *  # noqa: F401,F403
+from .pooling import __all__ as _pooling
 
-__all__ = ["Dense", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-           "SequentialCell", "CellList", "Conv2d", "MaxPool2d"]
+__all__ = _basic + _container + _conv + _pooling

@@ -1,9 +1,9 @@
-"""MaxPool2d (``mindspore.nn.MaxPool2d``)."""
+"""Pooling layers (``mindspore.nn.MaxPool2d``, ``AvgPool2d``)."""
 from ... import ops
 from ..cell import Cell
 from ._validation import check_int_pair, check_pad_mode
 
-__all__ = ["MaxPool2d"]
+__all__ = ["MaxPool2d", "AvgPool2d"]
 
 
 class MaxPool2d(Cell):
@@ -34,3 +34,33 @@ class MaxPool2d(Cell):
     def extend_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"pad_mode={self.pad_mode.upper()}")
+
+
+class AvgPool2d(Cell):
+    """2-D average pooling over NCHW input.
+
+    Args:
+        kernel_size (Union[int, tuple[int]]): Default: ``1``.
+        stride (Union[int, tuple[int]]): Default: ``1``.
+        pad_mode (str): ``'valid'``, ``'same'`` (padded cells left out of each mean) or
+            ``'pad'`` (``padding``). Default: ``'valid'``.
+        padding (Union[int, tuple[int]]): for ``'pad'``. Default: ``0``.
+        count_include_pad (bool): with ``'pad'``, padded cells count as zeros. Default: ``True``.
+    """
+
+    def __init__(self, kernel_size=1, stride=1, pad_mode="valid", padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None, data_format="NCHW"):
+        super().__init__()
+        if ceil_mode or divisor_override is not None or data_format != "NCHW":
+            raise NotImplementedError("AvgPool2d supports ceil_mode=False, "
+                                      "divisor_override=None and data_format='NCHW' only.")
+        self.kernel_size, self.stride, self.pad_mode = kernel_size, stride, pad_mode
+        self.padding, self.count_include_pad = padding, count_include_pad
+
+    def construct(self, x):
+        return ops.avg_pool2d(x, self.kernel_size, self.stride, self.pad_mode, self.padding,
+                              self.count_include_pad)
+
+    def extend_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"pad_mode={str(self.pad_mode).upper()}")

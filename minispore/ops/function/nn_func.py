@@ -194,6 +194,50 @@ class MaxPool2D(Function):
 register_backward_fusion(MaxPool2D, ReLU, lambda pool, relu, dy: pool.route(dy, True))
 
 
+class AvgPool2D(Function):
+    """2-D average pooling over (N, C, H, W). ``pad_mode`` 'valid', 'same' (out = ceil(in /
+    stride); padded cells are left out of each mean, as MindSpore's AvgPool) or 'pad'
+    (``padding``; padded cells count as zeros when ``count_include_pad``)."""
+    name = "avg_pool2d"
+    primitives = {"AvgPool": Primitive(
+        {"kernel_size": 1, "strides": 1, "pad_mode": "valid", "data_format": "NCHW"},
+        call=lambda fn, p, x: fn(x, p.kernel_size, p.strides, p.pad_mode))}
+
+    @classmethod
+    def check(cls, x, kernel_size=1, stride=1, pad_mode="valid", padding=0,
+              count_include_pad=True):
+        p = Problems("avg_pool2d")
+        x = as_tensor("avg_pool2d", "x", x)
+        floats(p, x=x)
+        kernel = pair(p, "kernel_size", kernel_size)
+        stride = pair(p, "stride", stride)
+        if not ndim(p, "x", x, 4, "(N, C, H, W)"):
+            p.raise_if_any()
+        pads = _window_padding(p, x.shape[2:], kernel, stride, (1, 1), pad_mode, padding)
+        if max(pads[:2]) >= kernel[0] or max(pads[2:]) >= kernel[1]:
+            p.add(f"each padding {pads} must be smaller than the kernel {kernel}")
+        p.raise_if_any()
+        try:
+            C.conv2d_output_hw(x.shape[2:], kernel, stride, pads, (1, 1))
+        except ValueError as e:
+            raise ValueError(f"For 'avg_pool2d', {e} (x {tuple(x.shape)}).") from None
+        count_pad = bool(count_include_pad) and str(pad_mode).lower() == "pad"
+        return (x,), {"kernel": kernel, "stride": stride, "padding": pads, "count_pad": count_pad}
+
+    def forward(self, x, kernel, stride, padding, count_pad):
+        N, Cn, H, W = self.x_shape = x.shape
+        oh, ow = C.conv2d_output_hw((H, W), kernel, stride, padding, (1, 1))
+        self.args = kernel + stride + (padding[0], padding[2], count_pad)
+        y = np.empty((N, Cn, oh, ow), dtype=x.dtype)
+        _pool.avg_pool2d_fwd(y, x, *self.args)
+        return y
+
+    def backward(self, dy):
+        dx = np.empty(self.x_shape, dtype=dy.dtype)
+        _pool.avg_pool2d_bwd(dx, np.ascontiguousarray(dy), *self.args)
+        return (dx,)
+
+
 class Dense(Function):
     """input @ weight.T + bias, weight of shape (out, in)."""
     name = "dense"
