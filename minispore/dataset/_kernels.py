@@ -2,16 +2,13 @@
 
 Both loops are plain per-element arithmetic for which numpy would need several full-size
 temporaries; here one pass over a 60,000-image column takes a few tens of milliseconds.
-They use ``numba.njit`` with ``fastmath`` forced off rather than ``kernels._jit.njit``: the
+They use ``kernels.exact_njit`` (fastmath forced off) rather than the kernels' ``njit``: the
 results must be bit-exact, and TwoSum in ``fma_f32`` is wrong under reassociation, so
 ``MINISPORE_FASTMATH`` must not reach them. The disk cache follows ``MINISPORE_NUMBA_CACHE``.
 """
-import numba
 import numpy as np
 
-from ..kernels._jit import CACHE
-
-_exact = numba.njit(cache=CACHE, fastmath=False, nogil=True, error_model="numpy")
+from ..kernels import exact_njit as _exact
 
 
 @_exact

@@ -8,7 +8,7 @@ on the first kernel call.
 """
 import importlib
 
-__all__ = ["lazy"]
+__all__ = ["lazy", "exact_njit"]
 
 
 class _LazyModule:
@@ -25,3 +25,10 @@ class _LazyModule:
 
 def lazy(name):
     return _LazyModule(name)
+
+
+def exact_njit(fn):
+    """numba-compile ``fn`` bit-exact (fastmath off), with minispore's cache setting; imports
+    numba when called. For kernels outside this package (``minispore.dataset``)."""
+    from ._jit import exact_njit as compile_exact  # noqa: PLC0415  (numba loads here, not at import)
+    return compile_exact(fn)

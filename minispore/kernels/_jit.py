@@ -78,3 +78,9 @@ def njit(fn=None, *, parallel=False, reduction=False, contract=False):
         return numba.njit(cache=CACHE, fastmath=fastmath, parallel=bool(parallel and PARALLEL),
                           nogil=True, error_model="numpy", boundscheck=False)(f)
     return wrap if fn is None else wrap(fn)
+
+
+def exact_njit(fn):
+    """Compile ``fn`` with fastmath forced off whatever ``MINISPORE_FASTMATH`` says, for kernels
+    whose results must be bit-exact (the data pipeline's resize and normalise)."""
+    return numba.njit(cache=CACHE, fastmath=False, nogil=True, error_model="numpy")(fn)
