@@ -64,6 +64,10 @@ def _install_operators():
     for name, fn in extra.items():
         setattr(_Tensor, name, fn if name == "flatten" else derive_method(fn))
     _Tensor.__pos__ = lambda self: self
+    equal, not_equal = _Tensor.__eq__, _Tensor.__ne__
+    # `t == None` is False (and `!=` True), as for MindSpore's Tensor, not an argument error.
+    _Tensor.__eq__ = lambda self, other: False if other is None else equal(self, other)
+    _Tensor.__ne__ = lambda self, other: True if other is None else not_equal(self, other)
 
 
 _install_operators()

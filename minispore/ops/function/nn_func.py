@@ -140,6 +140,26 @@ class BiasAdd(Function):
         return dy, (dy.sum(axis=self.axes) if self.needs[1] else None)
 
 
+def _pool_window(op, x, kernel_size, stride, pad_mode, padding):
+    """The checked (x, kernel, stride, padding) of a pooling window (stride None = kernel)."""
+    p = Problems(op)
+    x = as_tensor(op, "x", x)
+    floats(p, x=x)
+    kernel = pair(p, "kernel_size", kernel_size)
+    stride = kernel if stride is None else pair(p, "stride", stride)
+    if not ndim(p, "x", x, 4, "(N, C, H, W)"):
+        p.raise_if_any()
+    pads = _window_padding(p, x.shape[2:], kernel, stride, (1, 1), pad_mode, padding)
+    if max(pads[:2]) >= kernel[0] or max(pads[2:]) >= kernel[1]:
+        p.add(f"each padding {pads} must be smaller than the kernel {kernel}")
+    p.raise_if_any()
+    try:
+        C.conv2d_output_hw(x.shape[2:], kernel, stride, pads, (1, 1))
+    except ValueError as e:
+        raise ValueError(f"For '{op}', {e} (x {tuple(x.shape)}).") from None
+    return x, kernel, stride, pads
+
+
 class MaxPool2D(Function):
     """2-D max pooling over (N, C, H, W); the gradient goes to each window's maximum."""
     name = "max_pool2d"
@@ -149,21 +169,8 @@ class MaxPool2D(Function):
 
     @classmethod
     def check(cls, x, kernel_size, stride=None, pad_mode="valid", padding=0):
-        p = Problems("max_pool2d")
-        x = as_tensor("max_pool2d", "x", x)
-        floats(p, x=x)
-        kernel = pair(p, "kernel_size", kernel_size)
-        stride = kernel if stride is None else pair(p, "stride", stride)
-        if not ndim(p, "x", x, 4, "(N, C, H, W)"):
-            p.raise_if_any()
-        pads = _window_padding(p, x.shape[2:], kernel, stride, (1, 1), pad_mode, padding)
-        if max(pads[:2]) >= kernel[0] or max(pads[2:]) >= kernel[1]:
-            p.add(f"each padding {pads} must be smaller than the kernel {kernel}")
-        p.raise_if_any()
-        try:
-            C.conv2d_output_hw(x.shape[2:], kernel, stride, pads, (1, 1))
-        except ValueError as e:
-            raise ValueError(f"For 'max_pool2d', {e} (x {tuple(x.shape)}).") from None
+        x, kernel, stride, pads = _pool_window("max_pool2d", x, kernel_size, stride, pad_mode,
+                                               padding)
         return (x,), {"kernel": kernel, "stride": stride, "padding": pads}
 
     def forward(self, x, kernel, stride, padding):
@@ -206,21 +213,8 @@ class AvgPool2D(Function):
     @classmethod
     def check(cls, x, kernel_size=1, stride=1, pad_mode="valid", padding=0,
               count_include_pad=True):
-        p = Problems("avg_pool2d")
-        x = as_tensor("avg_pool2d", "x", x)
-        floats(p, x=x)
-        kernel = pair(p, "kernel_size", kernel_size)
-        stride = pair(p, "stride", stride)
-        if not ndim(p, "x", x, 4, "(N, C, H, W)"):
-            p.raise_if_any()
-        pads = _window_padding(p, x.shape[2:], kernel, stride, (1, 1), pad_mode, padding)
-        if max(pads[:2]) >= kernel[0] or max(pads[2:]) >= kernel[1]:
-            p.add(f"each padding {pads} must be smaller than the kernel {kernel}")
-        p.raise_if_any()
-        try:
-            C.conv2d_output_hw(x.shape[2:], kernel, stride, pads, (1, 1))
-        except ValueError as e:
-            raise ValueError(f"For 'avg_pool2d', {e} (x {tuple(x.shape)}).") from None
+        x, kernel, stride, pads = _pool_window("avg_pool2d", x, kernel_size, stride, pad_mode,
+                                               padding)
         count_pad = bool(count_include_pad) and str(pad_mode).lower() == "pad"
         return (x,), {"kernel": kernel, "stride": stride, "padding": pads, "count_pad": count_pad}
 
