@@ -15,6 +15,7 @@ setup(
         "test": ["pytest>=7", "hypothesis>=6"],
         "torch": ["torch"],
         "plot": ["matplotlib"],
+        "dist": ["mpi4py>=3.1", "mpich"],
     },
     entry_points={"console_scripts": ["minispore-ckpt=minispore.cli:main"]},
 )
