@@ -1,8 +1,10 @@
-"""Neural-network cells (``mindspore.nn``): Cell, layers, losses, optimizers, wrappers."""
-from . import loss, optim
+"""Neural-network cells (``mindspore.nn``): Cell, layers, losses, optimizers, learning-rate
+schedules, wrappers and metrics. Each subpackage re-exports its modules' ``__all__``, so a new
+public name is added in its own module only."""
+from . import layer, loss, optim, wrap
 from .cell import Cell
 from .layer import *  # noqa: F401,F403
-from .loss import L1Loss, LossBase, MSELoss, SoftmaxCrossEntropyWithLogits
-from .optim import Momentum, Optimizer
-from .wrap import TrainOneStepCell, WithEvalCell, WithLossCell
+from .loss import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
+from .wrap import *  # noqa: F401,F403
 from .metrics import Accuracy, Loss, Metric, get_metric_fn, get_metrics

@@ -11,17 +11,11 @@ from ._function import REGISTRY as _REGISTRY
 from ._function import Function, Primitive, derive_functional, derive_method, derive_primitive
 from ._function import is_recording
 from ._grad import GradOperation, grad, value_and_grad
-from .function.array_func import *  # noqa: F401,F403
-from .function.array_func import __all__ as _array_all
-from .function.math_func import *  # noqa: F401,F403
-from .function.math_func import __all__ as _math_all
-from .function.nn_func import *  # noqa: F401,F403
-from .function.nn_func import __all__ as _nn_all
-from .function.optim_func import *  # noqa: F401,F403
-from .function.optim_func import __all__ as _optim_all
 
 __all__ = ["Function", "Primitive", "GradOperation", "value_and_grad", "grad", "is_recording"]
-__all__ += _array_all + _math_all + _nn_all + _optim_all
+for _family in _function_pkg.modules:
+    globals().update({name: getattr(_family, name) for name in _family.__all__})
+    __all__ += list(_family.__all__)
 
 
 def _derive_all():

@@ -1,4 +1,9 @@
-"""Loss functions (``mindspore.nn.loss``)."""
-from .loss import L1Loss, LossBase, MSELoss, SoftmaxCrossEntropyWithLogits
+"""Loss functions (``mindspore.nn.loss``): every module's ``__all__`` is re-exported."""
+import importlib
 
-__all__ = ["LossBase", "SoftmaxCrossEntropyWithLogits", "MSELoss", "L1Loss"]
+MODULES = ('loss',)
+__all__ = []
+for _name in MODULES:
+    _module = importlib.import_module(f"{__name__}.{_name}")
+    globals().update({n: getattr(_module, n) for n in _module.__all__})
+    __all__ += list(_module.__all__)

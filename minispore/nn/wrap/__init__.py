@@ -1,4 +1,9 @@
-"""Cell wrappers for training and evaluation."""
-from .cell_wrapper import TrainOneStepCell, WithEvalCell, WithLossCell
+"""Cell wrappers for training and evaluation: every module's ``__all__`` is re-exported."""
+import importlib
 
-__all__ = ["WithLossCell", "TrainOneStepCell", "WithEvalCell"]
+MODULES = ('cell_wrapper',)
+__all__ = []
+for _name in MODULES:
+    _module = importlib.import_module(f"{__name__}.{_name}")
+    globals().update({n: getattr(_module, n) for n in _module.__all__})
+    __all__ += list(_module.__all__)

@@ -1,0 +1,3 @@
+"""Collective communication primitives (``ops.AllReduce``, ``ops.AllGather``, ``ops.Broadcast``)."""
+
+__all__ = []

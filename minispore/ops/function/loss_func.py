@@ -1,0 +1,3 @@
+"""Loss functions (``ops.cross_entropy``, ``ops.mse_loss``, ...): declarations and composites."""
+
+__all__ = []
