@@ -10,7 +10,7 @@ setup(
     packages=find_packages(include=["minispore", "minispore.*"]),
     package_data={"minispore": ["train/*.proto"]},
     python_requires=">=3.9",
-    install_requires=["numpy>=1.22", "numba>=0.57", "protobuf>=4.21", "threadpoolctl>=3.1"],
+    install_requires=["numpy>=1.22", "numba>=0.57", "protobuf>=4.21"],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
         "torch": ["torch"],

@@ -3,6 +3,7 @@ softmax and softmax cross-entropy."""
 import numpy as np
 
 from ...kernels import lazy
+from .. import _buffers
 from .. import _conv_ops as C
 from .._autograd import register_backward_fusion
 from .._blas import matmul as _matmul
@@ -28,12 +29,12 @@ class ReLU(Function):
         return (x,), {}
 
     def forward(self, x):
-        self.y = np.empty_like(x)
+        self.y = _buffers.empty_like(x)
         _act.relu_fwd(self.y.reshape(-1), x.reshape(-1))
         return self.y
 
     def backward(self, dy):
-        dx = np.empty_like(dy)
+        dx = _buffers.empty_like(dy)
         _act.relu_bwd(dx.reshape(-1), np.ascontiguousarray(dy).reshape(-1), self.y.reshape(-1))
         return (dx,)
 
@@ -177,8 +178,8 @@ class MaxPool2D(Function):
         self.x_shape = x.shape
         N, Cn, H, W = x.shape
         oh, ow = C.conv2d_output_hw((H, W), kernel, stride, padding, (1, 1))
-        self.y = np.empty((N, Cn, oh, ow), dtype=x.dtype)
-        self.argmax = np.empty((N, Cn, oh, ow), dtype=np.int32)
+        self.y = _buffers.empty((N, Cn, oh, ow), dtype=x.dtype)
+        self.argmax = _buffers.empty((N, Cn, oh, ow), dtype=np.int32)
         if kernel == (2, 2) and stride == (2, 2) and not any(padding):
             _pool.max_pool2d_fwd_2x2(self.y, self.argmax, x)
         else:
@@ -189,7 +190,7 @@ class MaxPool2D(Function):
     def route(self, dy, positive_only):
         """dy routed to each window's argmax cell (overlaps add); with ``positive_only`` only
         windows whose maximum is > 0 route (ReLU's mask, for the ReLU -> MaxPool fusion)."""
-        dx = np.empty(self.x_shape, dtype=dy.dtype)
+        dx = _buffers.empty(self.x_shape, dtype=dy.dtype)
         _pool.max_pool2d_bwd(dx, np.ascontiguousarray(dy), self.argmax,
                              self.y.astype(dy.dtype, copy=False), positive_only)
         return dx
@@ -222,12 +223,12 @@ class AvgPool2D(Function):
         N, Cn, H, W = self.x_shape = x.shape
         oh, ow = C.conv2d_output_hw((H, W), kernel, stride, padding, (1, 1))
         self.args = kernel + stride + (padding[0], padding[2], count_pad)
-        y = np.empty((N, Cn, oh, ow), dtype=x.dtype)
+        y = _buffers.empty((N, Cn, oh, ow), dtype=x.dtype)
         _pool.avg_pool2d_fwd(y, x, *self.args)
         return y
 
     def backward(self, dy):
-        dx = np.empty(self.x_shape, dtype=dy.dtype)
+        dx = _buffers.empty(self.x_shape, dtype=dy.dtype)
         _pool.avg_pool2d_bwd(dx, np.ascontiguousarray(dy), *self.args)
         return (dx,)
 
