@@ -83,6 +83,7 @@ def equivalence(out):
     gathered = [ops.AllGather()(ms.Tensor(v[None])).asnumpy() for v in state.values()]
     for name, g in zip(state, gathered):
         np.testing.assert_array_equal(g[0], g[-1], err_msg=f"{name} differs between ranks")
+    metrics = _sharded_eval(net, images[:96], labels[:96])
     if rank == 0:
         ms.reset_auto_parallel_context()
         ref_net, _, _ = _net_and_data(seed=3)
@@ -95,8 +96,29 @@ def equivalence(out):
             np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, err_msg=p.name)
             worst = max(worst, float(np.max(np.abs(got - ref))))
         with open(os.path.join(out, "equivalence.json"), "w") as f:
-            json.dump({"max_abs_diff": worst, "params": len(state)}, f)
+            json.dump({"max_abs_diff": worst, "params": len(state), "metrics": metrics,
+                       "reference": _whole_eval(net, images[:96], labels[:96])}, f)
     print(f"rank {rank}: equivalence ok", flush=True)
+
+
+def _sharded_eval(net, images, labels):
+    """Model.eval in data-parallel mode, each rank on its shard (batches of 16)."""
+    rank, size = get_rank(), get_group_size()
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    model = ms.Model(net, loss, metrics={"Accuracy": nn.Accuracy(), "Loss": nn.Loss()})
+    shard = ds.NumpySlicesDataset((images, labels), ["image", "label"], shuffle=False,
+                                  num_shards=size, shard_id=rank).batch(16)
+    return {k: float(v) for k, v in model.eval(shard).items()}
+
+
+def _whole_eval(net, images, labels):
+    """Accuracy and mean cross-entropy of the whole set, in numpy (float64)."""
+    net.set_train(False)
+    logits = net(ms.Tensor(images)).asnumpy().astype(np.float64)
+    shifted = logits - logits.max(1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    return {"Accuracy": float(np.mean(logits.argmax(1) == labels)),
+            "Loss": float(-np.mean(log_p[np.arange(len(labels)), labels]))}
 
 
 class _FailAt(ms.train.Callback):
@@ -133,7 +155,8 @@ def failure(out, how):
                 np.savez(os.path.join(out, "epoch1.npz"),
                          **{p.name: p.asnumpy() for p in net.get_parameters()})
 
-    model.train(2, data, callbacks=[saver, Record(), _FailAt(1, 6, how)])
+    model.train(2, data, callbacks=[saver, Record(), ms.train.LossMonitor(1),
+                                    _FailAt(1, 6, how)])
 
 
 def main():

@@ -120,6 +120,8 @@ def test_a_rank_that_raises_ends_the_job_and_the_earlier_checkpoint_is_intact(tm
     out = run_worker("raise", tmp_path, timeout=60)  # a hang would fail here, not block
     assert out.returncode != 0
     assert "rank 1 failed: RuntimeError: injected failure at step 6" in out.stderr
+    # LossMonitor prints on rank 0 only.
+    assert out.stdout.count("epoch: 1 step: 1, loss is") == 1
     # Rank 0 saved epoch 1 (steps 1-4) before rank 1 failed in epoch 2; only rank 0 saves.
     assert sorted(os.listdir(tmp_path)) == ["dp-1_4.ckpt", "epoch1.npz"]
     saved = load_checkpoint(str(tmp_path / "dp-1_4.ckpt"))

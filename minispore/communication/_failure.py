@@ -13,9 +13,14 @@ aborts the job with that code.
 """
 import atexit
 import sys
+import time
 import traceback
 
 __all__ = ["install_abort_on_exception"]
+
+# MPI_Abort makes the launcher kill every rank at once, and output still in the pipe to the
+# launcher can be lost with them: the message is flushed, then the rank waits this long.
+_FLUSH_SECONDS = 1.0
 
 _state = {"installed": False}
 
@@ -37,6 +42,7 @@ def install_abort_on_exception(world):
             sys.stderr.write(f"minispore: rank {world.rank} failed: {exc_type.__name__}: {exc}; "
                              f"aborting all {world.size} ranks\n")
             sys.stderr.flush()
+            time.sleep(_FLUSH_SECONDS)
         finally:
             world.abort(1)
 
@@ -54,6 +60,8 @@ def install_abort_on_exception(world):
         if world.size > 1 and code not in (None, 0):
             sys.stderr.write(f"minispore: rank {world.rank} exited with status {code}; aborting "
                              f"all {world.size} ranks\n")
+            sys.stderr.flush()
+            time.sleep(_FLUSH_SECONDS)
             world.abort(code if isinstance(code, int) else 1)
 
     sys.exit = exit_noting_code
