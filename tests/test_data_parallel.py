@@ -1,6 +1,7 @@
 """Data-parallel training: 2 ranks x batch 16 == 1 process x batch 32, the gradient reducer's
 buckets and traffic, and dataset sharding (union = dataset, equal counts per shard)."""
 import json
+import os
 import struct
 
 import numpy as np
@@ -170,3 +171,31 @@ def test_bad_shard_arguments_are_clear_errors():
         ds.GeneratorDataset(_Rows(4), ["id"], num_shards=0, shard_id=0)
     with pytest.raises(TypeError, match="shard_id"):
         ds.NumpySlicesDataset(data, num_shards=2, shard_id="0")
+
+
+@needs_mpi
+def test_lenet_train_script_runs_data_parallel_under_mpiexec(tmp_path):
+    """``mpiexec -n 2 python models/lenet/train.py``: 96 images, 2 ranks x batch 16 = 3 steps;
+    only rank 0 prints and writes; the logged test accuracy (reduced over the 2 test shards)
+    is the accuracy of the saved checkpoint on the whole test split."""
+    import subprocess
+    import sys
+
+    from _mpi import ROOT, _mpiexec, clean_env
+    from test_app_train import _load, write_idx
+    data = write_idx(tmp_path / "idx")
+    ckpt_dir = tmp_path / "run"
+    cmd = [_mpiexec(), "-n", "2", sys.executable, f"{ROOT}/models/lenet/train.py", "--data",
+           data, "--ckpt-dir", str(ckpt_dir), "--epochs", "1", "--batch-size", "16", "--plain"]
+    out = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("Final test accuracy") == 1
+    assert "3 steps of 2 ranks x 16 = 32" in out.stdout
+    assert sorted(os.listdir(ckpt_dir)) == sorted(
+        ["lenet-1_3.ckpt", "lenet_metrics.jsonl"] +
+        (["lenet_metrics.png"] if os.path.exists(ckpt_dir / "lenet_metrics.png") else []))
+    log = (ckpt_dir / "lenet_metrics.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in log]
+    assert len(rows) == 1
+    result = _load("eval").main([str(ckpt_dir / "lenet-1_3.ckpt"), "--data", data])
+    assert rows[0]["test_accuracy"] == pytest.approx(result["accuracy"])
