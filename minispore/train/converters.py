@@ -2,7 +2,7 @@
 
 The guide's recipe (``torch.load(f)['state_dict']`` then ``save_checkpoint``) executes whatever the
 ``.pth`` pickle says. Here :func:`load_pytorch` parses the ``torch.save`` container and interprets its
-pickle against a tiny allowlist (see ``_torch_pickle``), so a hostile file can only produce a
+pickle against a tiny allowlist (see ``_torch.allowlist``), so a hostile file can only produce a
 :class:`ConversionError` — torch is never imported. :func:`pytorch2mindspore` keeps the guide's name
 and writes a ``.ckpt`` through ``minispore.train.serialization.save_checkpoint``.
 
@@ -21,8 +21,8 @@ import numpy as np
 from ..common import dtype as mstype
 from ..common.tensor import Tensor
 from ._ckpt_io import atomic_write
-from ._torch_archive import TorchFile
-from ._torch_pickle import (ConversionError, CorruptFileError, Limits, TensorRef,
+from ._torch.archive import TorchFile
+from ._torch.allowlist import (ConversionError, CorruptFileError, Limits, TensorRef,
                             UnsafePickleError)
 
 __all__ = ["ConversionError", "UnsafePickleError", "CorruptFileError", "Limits", "load_pytorch",

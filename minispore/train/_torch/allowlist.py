@@ -4,7 +4,7 @@ Why not ``pickle.load`` with a restricted ``find_class``? Because the stock unpi
 whatever ``find_class`` returns, applies ``BUILD``/``NEWOBJ`` to it, and has no bound on opcode
 count, memo size or nesting (pickle-scanner bypasses: picklescan #14 memo confusion, modelscan #85
 BUILD + STACK_GLOBAL; CVE-2025-32434 RCE *with* ``weights_only=True``). This module walks the opcode
-stream itself (``_pickle_vm``) and supports only the data opcodes a state_dict uses. ``GLOBAL`` /
+stream itself (``pickle_vm``) and supports only the data opcodes a state_dict uses. ``GLOBAL`` /
 ``STACK_GLOBAL`` only ever produce an inert :class:`_Global` marker, and ``REDUCE`` dispatches on that
 marker to a local constructor in :data:`_REDUCERS` — no module is imported, no attribute is looked
 up, no user callable is invoked. Tensors come out as :class:`TensorRef` records (storage key, dtype,

@@ -1,15 +1,15 @@
-"""The opcode loop of the safe pickle reader (see ``_torch_pickle`` for what it allows and why).
+"""The opcode loop of the safe pickle reader (see ``allowlist`` for what it allows and why).
 
 A bounds-checked interpreter over bytes: every length is checked against the remaining input
 before anything is read or allocated, the opcode count, stack, memo and tuple depth are capped by
 :class:`Limits`, and globals/calls go through ``resolve_global``/``reduce_global`` only. No Python
 object other than str/bytes/int/float/bool/None/tuple/list/dict/OrderedDict and the inert records
-of ``_torch_pickle`` can come out of it.
+of ``allowlist`` can come out of it.
 """
 import struct
 from collections import OrderedDict
 
-from ._torch_pickle import (ConversionError, CorruptFileError, UnsafePickleError, reduce_global,
+from .allowlist import (ConversionError, CorruptFileError, UnsafePickleError, reduce_global,
                             resolve_global)
 
 __all__ = ["unpickle"]

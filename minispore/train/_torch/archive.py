@@ -19,9 +19,9 @@ import zipfile
 
 import numpy as np
 
-from ..common import dtype as mstype
-from ._pickle_vm import unpickle
-from ._torch_pickle import (ConversionError, CorruptFileError, Limits, StorageRef, TensorRef,
+from ...common import dtype as mstype
+from .pickle_vm import unpickle
+from .allowlist import (ConversionError, CorruptFileError, Limits, StorageRef, TensorRef,
                             UnsafePickleError, STORAGE_DTYPES, _Global)
 
 __all__ = ["TorchFile"]
