@@ -22,7 +22,7 @@ import numpy as np
 from ...common import dtype as mstype
 from .pickle_vm import unpickle
 from .allowlist import (ConversionError, CorruptFileError, Limits, StorageRef, TensorRef,
-                            UnsafePickleError, STORAGE_DTYPES, _Global)
+                        UnsafePickleError, STORAGE_DTYPES, _Global, brief)
 
 __all__ = ["TorchFile"]
 
@@ -45,7 +45,7 @@ _LEGACY_PROTOCOL = 1001
 def _storage_dtype(storage_type):
     if not isinstance(storage_type, _Global):
         raise UnsafePickleError(f"persistent id storage type must be a torch storage class, "
-                                f"got {storage_type!r:.60}")
+                                f"got {brief(storage_type, 60)}")
     short = storage_type.name.rsplit(".", 1)[-1]
     if short == "UntypedStorage":
         return "uint8"
@@ -130,7 +130,7 @@ class TorchFile:
         if bo in self._infos:
             order = self._read_entry(bo, 16).decode("ascii", "replace")
             if order not in ("little", "big"):
-                raise CorruptFileError(f"{self.name}: entry '{bo}' is {order!r:.20}, expected "
+                raise CorruptFileError(f"{self.name}: entry '{bo}' is {brief(order, 20)}, expected "
                                        "'little' or 'big'")
             self._big = order == "big"
 
@@ -160,13 +160,13 @@ class TorchFile:
 
     def _zip_persistent_load(self, pid):
         if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
-            raise UnsafePickleError(f"unexpected persistent id {pid!r:.80}")
+            raise UnsafePickleError(f"unexpected persistent id {brief(pid, 80)}")
         return self._declare(pid[1], pid[2], pid[3], pid[4])
 
     def _declare(self, storage_type, key, location, numel):
         dtype = _storage_dtype(storage_type)
         if type(key) is not str or not key or len(key) > 64 or "/" in key or "\\" in key:
-            raise CorruptFileError(f"bad storage key {key!r:.40}")
+            raise CorruptFileError(f"bad storage key {brief(key, 40)}")
         if type(location) is not str or type(numel) is not int or not 0 <= numel < (1 << 48):
             raise CorruptFileError(f"bad storage location/size for key {key!r}")
         old = self._storages.get(key)
@@ -183,7 +183,7 @@ class TorchFile:
     # ---- legacy -------------------------------------------------------------------------------
     def _legacy_persistent_load(self, pid):
         if type(pid) is not tuple or len(pid) != 6 or pid[0] != "storage":
-            raise UnsafePickleError(f"unexpected legacy persistent id {pid!r:.80}")
+            raise UnsafePickleError(f"unexpected legacy persistent id {brief(pid, 80)}")
         if pid[5] is not None:
             raise ConversionError("legacy storage views (view_metadata) are not supported")
         return self._declare(pid[1], pid[2], pid[3], pid[4])
@@ -198,7 +198,7 @@ class TorchFile:
             raise CorruptFileError(f"{where}: bad magic number")
         proto, pos = unpickle(data, pos, no_pid, lim, where)
         if proto != _LEGACY_PROTOCOL:
-            raise CorruptFileError(f"{where}: unsupported protocol version {proto!r:.20}")
+            raise CorruptFileError(f"{where}: unsupported protocol version {brief(proto, 20)}")
         sys_info, pos = unpickle(data, pos, no_pid, lim, where)
         if not isinstance(sys_info, dict) or sys_info.get("little_endian") is not True:
             raise ConversionError(f"{where}: only little-endian legacy files are supported")

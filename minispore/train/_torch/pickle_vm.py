@@ -1,16 +1,24 @@
-"""The opcode loop of the safe pickle reader (see ``allowlist`` for what it allows and why).
+"""The opcode interpreter of the safe pickle reader (see ``allowlist`` for what it allows and why).
 
 A bounds-checked interpreter over bytes: every length is checked against the remaining input
-before anything is read or allocated, the opcode count, stack, memo and tuple depth are capped by
-:class:`Limits`, and globals/calls go through ``resolve_global``/``reduce_global`` only. No Python
-object other than str/bytes/int/float/bool/None/tuple/list/dict/OrderedDict and the inert records
-of ``allowlist`` can come out of it.
+before anything is read or allocated, the opcode count, stack, memo, tuple size and tuple depth
+are capped by :class:`Limits`, and globals/calls go through ``resolve_global``/``reduce_global``
+only. Each opcode is one small handler in :data:`_HANDLERS`; opcodes absent from it are refused
+(:data:`_FORBIDDEN` names the ones that could build or call objects).
+
+The memo lets a pickle reference one container many times, so a sub-1 KB file can describe a DAG
+whose tree expansion has 2**32 nodes, or a list nested 200k deep. The finished object is therefore
+walked once, as a tree, with a node budget proportional to the opcodes actually executed and a
+depth cap (:func:`_check_tree`): whatever reaches the caller can be traversed in work linear in the
+file, and no consumer's recursion can overflow. No Python object other than
+str/bytes/int/float/bool/None/tuple/list/dict/OrderedDict and the inert records of ``allowlist``
+can come out of it.
 """
 import struct
 from collections import OrderedDict
 
-from .allowlist import (ConversionError, CorruptFileError, UnsafePickleError, reduce_global,
-                            resolve_global)
+from .allowlist import (ConversionError, CorruptFileError, UnsafePickleError, brief,
+                        reduce_global, resolve_global)
 
 __all__ = ["unpickle"]
 
@@ -41,11 +49,343 @@ class _Reader:
         i = bytes(self.data[self.pos:stop]).find(b"\n")
         if i < 0:
             raise CorruptFileError(f"{self.where}: unterminated text argument at byte {self.pos}")
-        s = self.take(i + 1)[:-1]
-        return s
+        return self.take(i + 1)[:-1]
 
     def uint(self, n):
         return int.from_bytes(self.take(n), "little")
+
+
+class _Machine:
+    """The interpreter state: stack, mark stack, memo, and the helpers every handler shares."""
+
+    def __init__(self, reader, persistent_load, limits, where):
+        self.r, self.persistent_load, self.limits, self.where = reader, persistent_load, limits, where
+        self.stack, self.marks, self.memo = [], [], {}
+        self.tuple_size = {}    # id(tuple) -> (tuple, depth, expanded node count) for tuples > 1
+        self.op_pos = reader.pos
+        self.result = None
+
+    def fail(self, exc_type, msg):
+        raise exc_type(f"{self.where}: {msg} (opcode at byte {self.op_pos})")
+
+    def push(self, x):
+        self.stack.append(x)
+
+    def pop(self):
+        if not self.stack:
+            self.fail(CorruptFileError, "pickle stack underflow")
+        return self.stack.pop()
+
+    def pop_mark(self):
+        if not self.marks:
+            self.fail(CorruptFileError, "MARK expected but the mark stack is empty")
+        items = self.stack
+        self.stack = self.marks.pop()
+        return items
+
+    def text(self, n):
+        try:
+            return self.r.take(n).decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            self.fail(CorruptFileError, "invalid UTF-8 string")
+
+    def text_int(self, s):
+        if len(s) > self.limits.max_int_bytes * 3:
+            self.fail(CorruptFileError, "integer literal too long")
+        try:
+            return int(s.rstrip(b"L"))
+        except ValueError:
+            self.fail(CorruptFileError, f"bad integer literal {s[:40]!r}")
+
+    def make_tuple(self, items):
+        """A tuple of ``items``; its depth and memo-expanded size are capped (``hash`` and ``==``
+        of a tuple visit every shared sub-tuple once per reference)."""
+        t = tuple(items)
+        depth, nodes = 1, 1
+        for x in t:
+            d, n = self.tuple_size[id(x)][1:] if id(x) in self.tuple_size else \
+                (1, 1) if type(x) is tuple else (0, 1)
+            depth, nodes = max(depth, d + 1), nodes + n
+        if depth > self.limits.max_tuple_depth:
+            self.fail(CorruptFileError, f"tuples nested deeper than {self.limits.max_tuple_depth}")
+        if nodes > self.limits.max_tuple_nodes:
+            self.fail(CorruptFileError, f"a tuple expands to more than "
+                                        f"{self.limits.max_tuple_nodes} elements")
+        if depth > 1 or nodes > 1:
+            self.tuple_size[id(t)] = (t, depth, nodes)  # keeps t alive so its id stays unique
+        return t
+
+    def set_items(self, d, kvs):
+        if not isinstance(d, dict):
+            self.fail(UnsafePickleError, f"SETITEM(S) on a {type(d).__name__}, not a dict")
+        if len(kvs) % 2:
+            self.fail(CorruptFileError, "SETITEMS with an odd number of items")
+        for k, v in zip(kvs[::2], kvs[1::2]):
+            if not isinstance(k, _KEY_TYPES) or isinstance(k, (dict, list)):
+                self.fail(CorruptFileError, f"dict key of type {type(k).__name__} is not allowed")
+            try:
+                d[k] = v
+            except TypeError:
+                self.fail(CorruptFileError, f"unhashable dict key {brief(k, 60)}")
+
+    def memo_put(self, idx):
+        if not self.stack:
+            self.fail(CorruptFileError, "memo put with an empty stack")
+        if idx not in self.memo and len(self.memo) >= self.limits.max_memo:
+            self.fail(CorruptFileError, f"more than {self.limits.max_memo} memo entries")
+        self.memo[idx] = self.stack[-1]
+
+    def memo_get(self, idx):
+        try:
+            self.push(self.memo[idx])
+        except KeyError:
+            self.fail(CorruptFileError, f"memo key {idx} was never stored")
+
+    def call(self, fn, *args):
+        """``fn(*args)`` with its ConversionError re-raised naming the file and opcode offset."""
+        try:
+            return fn(*args)
+        except ConversionError as e:
+            self.fail(type(e), str(e))
+
+
+# ---- opcode handlers: each takes the machine and the opcode byte -------------------------------
+def _mark(m, op):
+    # A mark stays open while the container it fills is being built, so open marks <= container
+    # nesting + tuple nesting: refusing here stops a 200k-deep nest at its first few hundred bytes.
+    if len(m.marks) >= m.limits.max_depth + m.limits.max_tuple_depth + 8:
+        m.fail(CorruptFileError, f"marks nested deeper than {len(m.marks)} (containers are "
+                                 f"limited to {m.limits.max_depth} levels)")
+    m.marks.append(m.stack)
+    m.stack = []
+
+
+def _unicode(m, op):                       # BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+    m.push(m.text(m.r.uint({b"X": 4, b"\x8c": 1, b"\x8d": 8}[op])))
+
+
+def _bytes(m, op):                         # SHORT_BINBYTES, BINBYTES, BINBYTES8
+    m.push(m.r.take(m.r.uint({b"C": 1, b"B": 4, b"\x8e": 8}[op])))
+
+
+def _binint_unsigned(m, op):               # BININT1, BININT2
+    m.push(m.r.uint(1 if op == b"K" else 2))
+
+
+def _binint(m, op):                        # BININT (signed 4 bytes)
+    m.push(int.from_bytes(m.r.take(4), "little", signed=True))
+
+
+def _long(m, op):                          # LONG1, LONG4
+    n = m.r.uint(1 if op == b"\x8a" else 4)
+    if n > m.limits.max_int_bytes:
+        m.fail(CorruptFileError, f"{n}-byte integer exceeds {m.limits.max_int_bytes} bytes")
+    m.push(int.from_bytes(m.r.take(n), "little", signed=True))
+
+
+def _text_int(m, op):                      # INT (I01/I00 are bools), LONG
+    s = m.r.line()
+    m.push(True if op == b"I" and s == b"01" else False if op == b"I" and s == b"00"
+           else m.text_int(s))
+
+
+def _binfloat(m, op):
+    m.push(struct.unpack(">d", m.r.take(8))[0])
+
+
+def _text_float(m, op):
+    s = m.r.line(64)
+    try:
+        m.push(float(s))
+    except ValueError:
+        m.fail(CorruptFileError, f"bad float literal {s[:40]!r}")
+
+
+def _constant(value):
+    def handler(m, op):
+        m.push(value)
+    return handler
+
+
+def _empty(factory):
+    def handler(m, op):
+        m.push(factory())
+    return handler
+
+
+def _tuple_mark(m, op):                    # TUPLE
+    items = m.pop_mark()   # pop_mark rebinds m.stack: pop before pushing
+    m.push(m.make_tuple(items))
+
+
+def _tuple_n(m, op):                       # TUPLE1..3
+    n = op[0] - 0x84
+    if len(m.stack) < n:
+        m.fail(CorruptFileError, "pickle stack underflow")
+    items = m.stack[-n:]
+    del m.stack[-n:]
+    m.push(m.make_tuple(items))
+
+
+def _list(m, op):
+    items = m.pop_mark()
+    m.push(items)
+
+
+def _append(m, op):                        # APPEND, APPENDS
+    items = [m.pop()] if op == b"a" else m.pop_mark()
+    target = m.pop()
+    if type(target) is not list:
+        m.fail(UnsafePickleError, f"APPEND(S) on a {type(target).__name__}, not a list")
+    target.extend(items)
+    m.push(target)
+
+
+def _dict(m, op):
+    d = {}
+    m.set_items(d, m.pop_mark())
+    m.push(d)
+
+
+def _setitem(m, op):                       # SETITEM, SETITEMS
+    if op == b"s":
+        v = m.pop()
+        kvs = [m.pop(), v]
+    else:
+        kvs = m.pop_mark()
+    d = m.pop()
+    m.set_items(d, kvs)
+    m.push(d)
+
+
+def _put(m, op):                           # BINPUT, LONG_BINPUT, MEMOIZE, PUT
+    m.memo_put(m.r.uint(1) if op == b"q" else m.r.uint(4) if op == b"r" else
+               len(m.memo) if op == b"\x94" else m.text_int(m.r.line()))
+
+
+def _get(m, op):                           # BINGET, LONG_BINGET, GET
+    m.memo_get(m.r.uint(1) if op == b"h" else m.r.uint(4) if op == b"j" else
+               m.text_int(m.r.line()))
+
+
+def _global(m, op):                        # GLOBAL (text operands)
+    try:
+        module, name = m.r.line(256).decode("utf-8"), m.r.line(256).decode("utf-8")
+    except UnicodeDecodeError:
+        m.fail(CorruptFileError, "invalid UTF-8 in GLOBAL")
+    m.push(m.call(resolve_global, module, name))
+
+
+def _stack_global(m, op):
+    name, module = m.pop(), m.pop()
+    if type(name) is not str or type(module) is not str:
+        m.fail(UnsafePickleError, "STACK_GLOBAL operands must be strings")
+    m.push(m.call(resolve_global, module, name))
+
+
+def _reduce(m, op):
+    args, func = m.pop(), m.pop()
+    m.push(m.call(reduce_global, func, args))
+
+
+def _persid(m, op):                        # BINPERSID (PERSID, the text form, is refused)
+    if op == b"P":
+        m.fail(UnsafePickleError, "text persistent ids are not used by torch.save")
+    m.push(m.call(m.persistent_load, m.pop()))
+
+
+def _build(m, op):
+    """BUILD: only state on an OrderedDict (a state_dict's ``_metadata``); dropped, never applied."""
+    state, obj = m.pop(), m.pop()
+    if not isinstance(obj, OrderedDict) or not isinstance(state, (dict, tuple, type(None))):
+        m.fail(UnsafePickleError, f"BUILD on a {type(obj).__name__} is not allowed")
+    m.push(obj)
+
+
+def _pop(m, op):
+    if m.stack:
+        m.stack.pop()
+    else:
+        m.pop_mark()
+
+
+def _pop_mark(m, op):
+    m.pop_mark()
+
+
+def _dup(m, op):
+    if not m.stack:
+        m.fail(CorruptFileError, "DUP on an empty stack")
+    m.push(m.stack[-1])
+
+
+def _proto(m, op):
+    if m.r.uint(1) > 5:
+        m.fail(CorruptFileError, "unsupported pickle protocol")
+
+
+def _frame(m, op):                         # framing is advisory; only bounds-check it
+    if m.r.uint(8) > m.r.end - m.r.pos:
+        m.fail(CorruptFileError, "FRAME larger than the remaining pickle")
+
+
+def _stop(m, op):
+    if len(m.stack) != 1 or m.marks:
+        m.fail(CorruptFileError, "STOP with an unbalanced stack")
+    m.result = m.stack[0]
+    return True
+
+
+def _forbidden(m, op):
+    m.fail(UnsafePickleError, f"opcode {_FORBIDDEN[op]} is not allowed in a state_dict")
+
+
+_HANDLERS = {
+    b"(": _mark, b"X": _unicode, b"\x8c": _unicode, b"\x8d": _unicode,
+    b"C": _bytes, b"B": _bytes, b"\x8e": _bytes,
+    b"K": _binint_unsigned, b"M": _binint_unsigned, b"J": _binint,
+    b"\x8a": _long, b"\x8b": _long, b"I": _text_int, b"L": _text_int,
+    b"G": _binfloat, b"F": _text_float,
+    b"N": _constant(None), b"\x88": _constant(True), b"\x89": _constant(False),
+    b")": _constant(()), b"t": _tuple_mark, b"\x85": _tuple_n, b"\x86": _tuple_n, b"\x87": _tuple_n,
+    b"]": _empty(list), b"l": _list, b"a": _append, b"e": _append,
+    b"}": _empty(dict), b"d": _dict, b"s": _setitem, b"u": _setitem,
+    b"q": _put, b"r": _put, b"\x94": _put, b"p": _put, b"h": _get, b"j": _get, b"g": _get,
+    b"c": _global, b"\x93": _stack_global, b"R": _reduce, b"Q": _persid, b"P": _persid,
+    b"b": _build, b"0": _pop, b"1": _pop_mark, b"2": _dup, b"\x80": _proto, b"\x95": _frame,
+    b".": _stop,
+}
+_HANDLERS.update({op: _forbidden for op in _FORBIDDEN})
+_OPS = [bytes([i]) for i in range(256)]
+_TABLE = [_HANDLERS.get(op) for op in _OPS]      # indexed by the opcode's byte value
+
+
+def _check_tree(m, obj, budget):
+    """Walk ``obj`` as a tree (shared containers once per reference), iteratively; refuse it when
+    it is nested deeper than ``limits.max_depth`` or has more than ``budget`` nodes.
+
+    A pickle that shares containers through the memo (or makes a cycle) is cut off after at most
+    ``budget`` steps, so this costs O(opcodes) even for a 2**32-node DAG.
+    """
+    max_depth = m.limits.max_depth
+    todo = [(obj, 0)]
+    while todo:
+        x, depth = todo.pop()
+        budget -= 1
+        if budget < 0:
+            m.fail(CorruptFileError, "the object shares containers so often that it expands to "
+                                     "more nodes than the pickle has opcodes (a memo DAG or cycle)")
+        t = type(x)
+        if t is list or t is tuple or isinstance(x, dict):
+            if depth >= max_depth:
+                m.fail(CorruptFileError, f"containers nested deeper than {max_depth}")
+            if len(x) > budget:
+                budget = -1
+                continue
+            children = x.values() if isinstance(x, dict) else x
+            todo.extend((c, depth + 1) for c in children
+                        if type(c) in (list, tuple) or isinstance(c, dict))
+            budget -= len(x)
 
 
 def unpickle(data, pos, persistent_load, limits, where):
@@ -53,238 +393,29 @@ def unpickle(data, pos, persistent_load, limits, where):
 
     ``persistent_load(pid)`` turns a persistent id into a :class:`StorageRef`. Only the opcodes a
     ``torch.save`` state_dict needs are understood; anything that could build or call arbitrary
-    objects raises :class:`UnsafePickleError` before any effect.
+    objects raises :class:`UnsafePickleError` before any effect; an object whose tree expansion
+    is deeper than ``limits.max_depth`` or larger than twice the opcode count raises
+    :class:`CorruptFileError`.
     """
-    end = min(len(data), pos + limits.max_pickle_bytes)
-    r = _Reader(data, pos, end, where)
-    stack, marks, memo, tdepth = [], [], {}, {}
+    r = _Reader(data, pos, min(len(data), pos + limits.max_pickle_bytes), where)
+    m = _Machine(r, persistent_load, limits, where)
+    max_ops, max_stack, table = limits.max_opcodes, limits.max_stack, _TABLE
     n_ops = 0
-
-    def fail(exc_type, msg):
-        raise exc_type(f"{where}: {msg} (opcode at byte {op_pos})")
-
-    def pop_mark():
-        nonlocal stack
-        if not marks:
-            fail(CorruptFileError, "MARK expected but the mark stack is empty")
-        items = stack
-        stack = marks.pop()
-        return items
-
-    def pop():
-        if not stack:
-            fail(CorruptFileError, "pickle stack underflow")
-        return stack.pop()
-
-    def make_tuple(items):
-        t = tuple(items)
-        depth = 1 + max((tdepth[id(x)][1] if id(x) in tdepth else 1 if type(x) is tuple else 0)
-                        for x in t) if t else 1
-        if depth > limits.max_tuple_depth:
-            fail(CorruptFileError, f"tuples nested deeper than {limits.max_tuple_depth}")
-        if depth > 1:
-            tdepth[id(t)] = (t, depth)  # keep t alive so its id stays unique
-        return t
-
-    def set_items(d, kvs):
-        if not isinstance(d, dict):
-            fail(UnsafePickleError, f"SETITEM(S) on a {type(d).__name__}, not a dict")
-        if len(kvs) % 2:
-            fail(CorruptFileError, "SETITEMS with an odd number of items")
-        for k, v in zip(kvs[::2], kvs[1::2]):
-            if not isinstance(k, _KEY_TYPES) or isinstance(k, (dict, list)):
-                fail(CorruptFileError, f"dict key of type {type(k).__name__} is not allowed")
-            try:
-                d[k] = v
-            except TypeError:
-                fail(CorruptFileError, f"unhashable dict key {k!r:.60}")
-
-    def memo_put(idx):
-        if not stack:
-            fail(CorruptFileError, "memo put with an empty stack")
-        if idx not in memo and len(memo) >= limits.max_memo:
-            fail(CorruptFileError, f"more than {limits.max_memo} memo entries")
-        memo[idx] = stack[-1]
-
-    def memo_get(idx):
-        try:
-            stack.append(memo[idx])
-        except KeyError:
-            fail(CorruptFileError, f"memo key {idx} was never stored")
-
-    def text_int(s):
-        if len(s) > limits.max_int_bytes * 3:
-            fail(CorruptFileError, "integer literal too long")
-        try:
-            return int(s.rstrip(b"L"))
-        except ValueError:
-            fail(CorruptFileError, f"bad integer literal {s[:40]!r}")
-
     while True:
-        op_pos = r.pos
+        p = m.op_pos = r.pos
         n_ops += 1
-        if n_ops > limits.max_opcodes:
-            fail(CorruptFileError, f"more than {limits.max_opcodes} opcodes")
-        if len(stack) + len(marks) > limits.max_stack:
-            fail(CorruptFileError, f"stack deeper than {limits.max_stack}")
-        op = r.take(1)
-        if op == b"q":                       # BINPUT
-            memo_put(r.uint(1))
-        elif op == b"h":                     # BINGET
-            memo_get(r.uint(1))
-        elif op == b"(":                     # MARK
-            marks.append(stack)
-            stack = []
-        elif op == b"X":                     # BINUNICODE
-            n = r.uint(4)
-            try:
-                stack.append(r.take(n).decode("utf-8", "surrogatepass"))
-            except UnicodeDecodeError:
-                fail(CorruptFileError, "invalid UTF-8 string")
-        elif op == b"\x8c" or op == b"\x8d":  # SHORT_BINUNICODE, BINUNICODE8
-            n = r.uint(1 if op == b"\x8c" else 8)
-            try:
-                stack.append(r.take(n).decode("utf-8", "surrogatepass"))
-            except UnicodeDecodeError:
-                fail(CorruptFileError, "invalid UTF-8 string")
-        elif op == b"K":                     # BININT1
-            stack.append(r.uint(1))
-        elif op == b"M":                     # BININT2
-            stack.append(r.uint(2))
-        elif op == b"J":                     # BININT
-            stack.append(int.from_bytes(r.take(4), "little", signed=True))
-        elif op == b"\x8a" or op == b"\x8b":  # LONG1, LONG4
-            n = r.uint(1 if op == b"\x8a" else 4)
-            if n > limits.max_int_bytes:
-                fail(CorruptFileError, f"{n}-byte integer exceeds {limits.max_int_bytes} bytes")
-            stack.append(int.from_bytes(r.take(n), "little", signed=True))
-        elif op == b"I":                     # INT (text); I01/I00 are bools
-            s = r.line()
-            stack.append(True if s == b"01" else False if s == b"00" else text_int(s))
-        elif op == b"L":                     # LONG (text)
-            stack.append(text_int(r.line()))
-        elif op == b"G":                     # BINFLOAT
-            stack.append(struct.unpack(">d", r.take(8))[0])
-        elif op == b"F":                     # FLOAT (text)
-            s = r.line(64)
-            try:
-                stack.append(float(s))
-            except ValueError:
-                fail(CorruptFileError, f"bad float literal {s[:40]!r}")
-        elif op in (b"C", b"B", b"\x8e"):    # SHORT_BINBYTES, BINBYTES, BINBYTES8
-            stack.append(r.take(r.uint({b"C": 1, b"B": 4, b"\x8e": 8}[op])))
-        elif op == b"N":
-            stack.append(None)
-        elif op == b"\x88":
-            stack.append(True)
-        elif op == b"\x89":
-            stack.append(False)
-        elif op == b")":                     # EMPTY_TUPLE
-            stack.append(())
-        elif op == b"t":                     # TUPLE
-            t = make_tuple(pop_mark())   # pop_mark rebinds `stack`: evaluate before append
-            stack.append(t)
-        elif op in (b"\x85", b"\x86", b"\x87"):  # TUPLE1..3
-            n = op[0] - 0x84
-            if len(stack) < n:
-                fail(CorruptFileError, "pickle stack underflow")
-            items = stack[-n:]
-            del stack[-n:]
-            stack.append(make_tuple(items))
-        elif op == b"]":                     # EMPTY_LIST
-            stack.append([])
-        elif op == b"l":                     # LIST
-            items = pop_mark()
-            stack.append(items)
-        elif op == b"a" or op == b"e":       # APPEND, APPENDS
-            items = [pop()] if op == b"a" else pop_mark()
-            target = pop()
-            if type(target) is not list:
-                fail(UnsafePickleError, f"APPEND(S) on a {type(target).__name__}, not a list")
-            target.extend(items)
-            stack.append(target)
-        elif op == b"}":                     # EMPTY_DICT
-            stack.append({})
-        elif op == b"d":                     # DICT
-            d = {}
-            set_items(d, pop_mark())
-            stack.append(d)
-        elif op == b"s" or op == b"u":       # SETITEM, SETITEMS
-            if op == b"s":
-                v = pop()
-                kvs = [pop(), v]
-            else:
-                kvs = pop_mark()
-            d = pop()
-            set_items(d, kvs)
-            stack.append(d)
-        elif op == b"r":                     # LONG_BINPUT
-            memo_put(r.uint(4))
-        elif op == b"j":                     # LONG_BINGET
-            memo_get(r.uint(4))
-        elif op == b"\x94":                  # MEMOIZE
-            memo_put(len(memo))
-        elif op == b"p":                     # PUT
-            memo_put(text_int(r.line()))
-        elif op == b"g":                     # GET
-            memo_get(text_int(r.line()))
-        elif op == b"c":                     # GLOBAL
-            try:
-                module, name = r.line(256).decode("utf-8"), r.line(256).decode("utf-8")
-            except UnicodeDecodeError:
-                fail(CorruptFileError, "invalid UTF-8 in GLOBAL")
-            try:
-                stack.append(resolve_global(module, name))
-            except UnsafePickleError as e:
-                fail(UnsafePickleError, str(e))
-        elif op == b"\x93":                  # STACK_GLOBAL
-            name, module = pop(), pop()
-            if type(name) is not str or type(module) is not str:
-                fail(UnsafePickleError, "STACK_GLOBAL operands must be strings")
-            try:
-                stack.append(resolve_global(module, name))
-            except UnsafePickleError as e:
-                fail(UnsafePickleError, str(e))
-        elif op == b"R":                     # REDUCE
-            args, func = pop(), pop()
-            try:
-                stack.append(reduce_global(func, args))
-            except ConversionError as e:
-                fail(type(e), str(e))
-        elif op == b"Q" or op == b"P":       # BINPERSID, PERSID
-            if op == b"P":
-                fail(UnsafePickleError, "text persistent ids are not used by torch.save")
-            try:
-                stack.append(persistent_load(pop()))
-            except ConversionError as e:
-                fail(type(e), str(e))
-        elif op == b"b":                     # BUILD: only state on an OrderedDict (state_dict
-            state, obj = pop(), pop()        # _metadata); it is dropped, never applied
-            if not isinstance(obj, OrderedDict) or not isinstance(state, (dict, tuple, type(None))):
-                fail(UnsafePickleError, f"BUILD on a {type(obj).__name__} is not allowed")
-            stack.append(obj)
-        elif op == b"0":                     # POP
-            if stack:
-                stack.pop()
-            else:
-                pop_mark()
-        elif op == b"1":                     # POP_MARK
-            pop_mark()
-        elif op == b"2":                     # DUP
-            if not stack:
-                fail(CorruptFileError, "DUP on an empty stack")
-            stack.append(stack[-1])
-        elif op == b"\x80":                  # PROTO
-            if r.uint(1) > 5:
-                fail(CorruptFileError, "unsupported pickle protocol")
-        elif op == b"\x95":                  # FRAME: framing is advisory; only bounds-check it
-            if r.uint(8) > end - r.pos:
-                fail(CorruptFileError, "FRAME larger than the remaining pickle")
-        elif op == b".":                     # STOP
-            if len(stack) != 1 or marks:
-                fail(CorruptFileError, "STOP with an unbalanced stack")
-            return stack[0], r.pos
-        elif op in _FORBIDDEN:
-            fail(UnsafePickleError, f"opcode {_FORBIDDEN[op]} is not allowed in a state_dict")
-        else:
-            fail(CorruptFileError, f"unknown pickle opcode {op!r}")
+        if n_ops > max_ops:
+            m.fail(CorruptFileError, f"more than {max_ops} opcodes")
+        if len(m.stack) + len(m.marks) > max_stack:
+            m.fail(CorruptFileError, f"stack deeper than {max_stack}")
+        if p >= r.end:
+            r.take(1)                   # raises "pickle truncated"
+        code = data[p]
+        r.pos = p + 1
+        handler = table[code]
+        if handler is None:
+            m.fail(CorruptFileError, f"unknown pickle opcode {_OPS[code]!r}")
+        if handler(m, _OPS[code]):
+            break
+    _check_tree(m, m.result, 2 * n_ops + 1024)
+    return m.result, r.pos
