@@ -85,7 +85,7 @@ def brief(obj, limit=80):
             emit("," + closer if t is tuple and len(x) == 1 else closer)
         elif t in (str, bytes, bytearray):
             emit(repr(x[:limit]))
-        elif t is int and x.bit_length() > 4 * limit:
+        elif t is int and x.bit_length() > 4096:     # repr of a huge int is quadratic
             emit(f"<{x.bit_length()}-bit int>")
         elif t in (int, float, bool, type(None)) or t in _INERT:
             emit(repr(x))
