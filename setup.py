@@ -17,5 +17,5 @@ setup(
         "plot": ["matplotlib"],
         "dist": ["mpi4py>=3.1", "mpich"],
     },
-    entry_points={"console_scripts": ["minispore-ckpt=minispore.cli:main"]},
+    entry_points={"console_scripts": ["minispore-ckpt=minispore.cli.commands:main"]},
 )
