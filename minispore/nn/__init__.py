@@ -8,3 +8,5 @@ from .loss import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .wrap import *  # noqa: F401,F403
 from .metrics import Accuracy, Loss, Metric, get_metric_fn, get_metrics
+from .learning_rate_schedule import *  # noqa: F401,F403
+from .dynamic_lr import *  # noqa: F401,F403

@@ -112,7 +112,7 @@ def restore(train_net, path, epochs):
     params.pop("step_num", None)
     not_loaded, _ = load_param_into_net(train_net, params)
     weights = [n for n in not_loaded if not n.startswith("moments.") and
-               n not in ("learning_rate", "momentum")]
+               n not in ("global_step", "learning_rate", "momentum")]
     if weights:
         raise UsageError(f"--resume {path}: not a LeNet5 checkpoint (missing {', '.join(weights)})")
     if not_loaded:
