@@ -18,6 +18,11 @@ __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_as
 
 _LAZY = {"Model": "minispore.train.model", "Metric": "minispore.nn.metrics",
          "Accuracy": "minispore.nn.metrics", "Loss": "minispore.nn.metrics"}
+# MindSpore 2.x also exports the other metrics from mindspore.train.
+_LAZY.update(dict.fromkeys(["Precision", "Recall", "Fbeta", "F1", "MAE", "MSE",
+                            "TopKCategoricalAccuracy", "Top1CategoricalAccuracy",
+                            "Top5CategoricalAccuracy", "ConfusionMatrix", "names",
+                            "get_metric_fn", "rearrange_inputs"], "minispore.nn.metrics"))
 
 
 def __getattr__(name):
