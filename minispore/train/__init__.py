@@ -8,13 +8,15 @@ import importlib
 from . import callback, converters
 from .callback import (Callback, CheckpointConfig, History, LossMonitor, ModelCheckpoint,
                        RunContext, TimeMonitor)
+from .callback import EarlyStopping, LambdaCallback, LearningRateScheduler, ReduceLROnPlateau
 from .converters import pytorch2mindspore
 from .serialization import load_checkpoint, load_param_into_net, save_checkpoint, wait_async_saves
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_saves",
            "Model", "Callback", "RunContext", "CheckpointConfig", "ModelCheckpoint", "LossMonitor",
            "TimeMonitor", "History", "Metric", "Accuracy", "Loss", "converters",
-           "pytorch2mindspore"]
+           "pytorch2mindspore", "EarlyStopping", "ReduceLROnPlateau", "LambdaCallback",
+           "LearningRateScheduler"]
 
 _LAZY = {"Model": "minispore.train.model", "Metric": "minispore.nn.metrics",
          "Accuracy": "minispore.nn.metrics", "Loss": "minispore.nn.metrics"}
