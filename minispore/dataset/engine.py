@@ -12,8 +12,10 @@ import itertools
 import numpy as np
 
 from . import config
+from ._parallel import ordered_map
 from ._random import EpochContext, buffer_shuffle, buffer_shuffle_indices, check_int
 from .iterators import DictIterator, TupleIterator
+from .transforms.transforms import TensorOperation, apply_operations
 
 _CHUNK = 8192  # rows per vectorised map call: bounds temporaries (float64 in Rescale)
 
@@ -52,9 +54,20 @@ class Dataset:
 
     # ---- pipeline operations ----------------------------------------------------------------
     def map(self, operations, input_columns=None, output_columns=None, num_parallel_workers=None,
-            **kwargs):
-        """Apply ``operations`` in order to ``input_columns`` (default: the first column)."""
-        return MapDataset(self, operations, input_columns, output_columns, num_parallel_workers)
+            python_multiprocessing=False, **kwargs):
+        """Apply ``operations`` in order to ``input_columns`` (default: the first column).
+
+        Deterministic vectorisable operations run once on the whole column. Otherwise rows are
+        processed one by one; ``num_parallel_workers`` > 1 spreads them over that many threads
+        (or forked processes with ``python_multiprocessing=True``), keeping the row order.
+        Random operations (RandomCrop, ...) draw from the pipeline seed per chunk of rows, so a
+        seeded pipeline gives the same rows with any number of workers.
+        """
+        if not isinstance(python_multiprocessing, bool):
+            raise TypeError(f"Argument python_multiprocessing with value "
+                            f"{python_multiprocessing!r} is not of type bool.")
+        return MapDataset(self, operations, input_columns, output_columns, num_parallel_workers,
+                          python_multiprocessing)
 
     def shuffle(self, buffer_size):
         """Shuffle rows through a buffer of ``buffer_size`` rows; a new order every epoch."""
@@ -152,8 +165,10 @@ class Dataset:
 class MapDataset(Dataset):
     """``map``: vectorised over the whole column (once, cached) when every operation allows."""
 
-    def __init__(self, child, operations, input_columns, output_columns, num_parallel_workers):
+    def __init__(self, child, operations, input_columns, output_columns, num_parallel_workers,
+                 python_multiprocessing=False):
         super().__init__([child], num_parallel_workers)
+        self.python_multiprocessing = python_multiprocessing
         ops = list(operations) if isinstance(operations, (list, tuple)) else [operations]
         if not ops or not all(callable(op) for op in ops):
             raise TypeError(f"map: operations should be a callable or a list of callables, "
@@ -220,17 +235,51 @@ class MapDataset(Dataset):
         if self._columnar():
             yield from super()._rows(ctx)
             return
+        # Its own stream (not drawn from ctx, so shuffles keep their orders), distinct per map
+        # node by its depth in the pipeline.
+        depth, node = 0, self
+        while node.children:
+            depth, node = depth + 1, node.children[0]
+        entropy = None if ctx.seed is None else [ctx.seed, ctx.epoch, 0x6D6170, depth]
+        seed = int(np.random.default_rng(entropy).integers(2**63))
+        workers = self.num_parallel_workers or 1
+        yield from ordered_map(_map_chunk, (self, seed), self.children[0]._rows(ctx), workers,
+                               self.python_multiprocessing)
+
+    def _chunk_vectorisable(self):
+        return (len(self.input_columns) == 1 and len(self.output_columns) == 1 and
+                all(isinstance(op, TensorOperation) and
+                    (hasattr(op, "_random_batched") if op.random else op.batchable)
+                    for op in self.operations))
+
+    def _map_row(self, row, rng):
+        values = apply_operations(self.operations, tuple(row[i] for i in self._in_pos), rng)
+        if len(values) != len(self.output_columns):
+            raise RuntimeError(f"map: the operations returned {len(values)} columns but "
+                               f"output_columns is {self.output_columns}.")
         first = min(self._in_pos)
-        for row in self.children[0]._rows(ctx):
-            values = tuple(row[i] for i in self._in_pos)
-            for op in self.operations:
-                values = op(*values)
-                values = values if isinstance(values, tuple) else (values,)
-            if len(values) != len(self.output_columns):
-                raise RuntimeError(f"map: the operations returned {len(values)} columns but "
-                                   f"output_columns is {self.output_columns}.")
-            rest = [v for i, v in enumerate(row) if i not in self._in_pos]
-            yield tuple(rest[:first]) + tuple(np.asarray(v) for v in values) + tuple(rest[first:])
+        rest = [v for i, v in enumerate(row) if i not in self._in_pos]
+        return tuple(rest[:first]) + tuple(np.asarray(v) for v in values) + tuple(rest[first:])
+
+
+def _map_chunk(state, index, rows):
+    """One chunk of a map's rows (module level so worker processes can run it).
+
+    When every operation has a vectorised form (``_batched``, or ``_random_batched`` for random
+    ones) and the chunk's input images share one shape, the chunk is stacked and transformed in
+    one call per operation; otherwise row by row. Either way the random draws come from the
+    chunk's own generator."""
+    node, seed = state
+    rng = np.random.default_rng([seed, index])
+    if node._chunk_vectorisable():
+        pos = node._in_pos[0]
+        column = [row[pos] for row in rows]
+        if len({(c.shape, c.dtype) for c in column}) == 1:
+            stack = np.stack(column)
+            for op in node.operations:
+                stack = op._random_batched(stack, rng) if op.random else op._batched(stack)
+            return [row[:pos] + (out,) + row[pos + 1:] for row, out in zip(rows, stack)]
+    return [node._map_row(row, rng) for row in rows]
 
 
 class ShuffleDataset(Dataset):

@@ -49,7 +49,7 @@ class _Iterator:
             row = [row[i] for i in self._pick]
         if self.output_numpy:
             return self._pack(list(row))
-        return self._pack([Tensor._make(np.ascontiguousarray(a)) for a in row])
+        return self._pack([Tensor._make(_contiguous(a)) for a in row])
 
     def stop(self):
         """End iteration now (releases the epoch's generator)."""
@@ -58,6 +58,12 @@ class _Iterator:
 
     def get_col_names(self):
         return list(self._names)
+
+
+def _contiguous(array):
+    """C-contiguous without adding a dimension (``np.ascontiguousarray`` turns a 0-d array
+    into shape (1,), which made scalar columns (1,)-shaped Tensors)."""
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
 
 class TupleIterator(_Iterator):

@@ -7,6 +7,7 @@ everything downstream can stay vectorised.
 
 import numpy as np
 
+from ._parallel import ordered_map
 from ._random import check_int
 from .engine import Dataset
 
@@ -116,8 +117,13 @@ class GeneratorDataset(ArraySource):
     """Rows from Python: a random-access source (``__getitem__`` + ``__len__``), an iterable,
     or a callable returning an iterator (called once per epoch).
 
-    Each item is a tuple of arrays/scalars (one per column) or a single array. Random-access
-    sources are shuffled by default; iterables cannot be shuffled or sharded.
+    Each item is a tuple of arrays/scalars (one per column) or a single array; numpy scalars
+    stay 0-d. Random-access sources are shuffled by default; iterables cannot be shuffled or
+    sharded. With ``num_parallel_workers`` > 1 a random-access source is read by that many
+    threads, in order (an iterable source is always read sequentially).
+    ``python_multiprocessing`` is accepted (MindSpore's default True) but minispore reads with
+    threads: forked processes measured 2-3x slower here (``benchmarks/dataset_workers.py``);
+    ``map(python_multiprocessing=True)`` is where processes can be asked for.
     """
 
     def __init__(self, source, column_names=None, column_types=None, schema=None,
@@ -136,6 +142,10 @@ class GeneratorDataset(ArraySource):
         if column_names is None:
             raise ValueError("GeneratorDataset: column_names is required.")
         self._names = [column_names] if isinstance(column_names, str) else list(column_names)
+        if not isinstance(python_multiprocessing, bool):
+            raise TypeError(f"Argument python_multiprocessing with value "
+                            f"{python_multiprocessing!r} is not of type bool.")
+        self.python_multiprocessing = python_multiprocessing
         self.source = source
         self._count = None
 
@@ -164,13 +174,18 @@ class GeneratorDataset(ArraySource):
 
     def _rows(self, ctx):
         if self._random_access:
-            for i in self._order(ctx).tolist():
-                yield self._to_row(self.source[i])
+            yield from ordered_map(_fetch_chunk, self, self._order(ctx).tolist(),
+                                   self.num_parallel_workers or 1, processes=False)
             return
         for k, item in enumerate(self._iterate()):
             if self.num_samples is not None and k >= self.num_samples:
                 return
             yield self._to_row(item)
+
+
+def _fetch_chunk(dataset, index, indices):
+    """Rows ``source[i]`` for one chunk of indices (module level for worker processes)."""
+    return [dataset._to_row(dataset.source[i]) for i in indices]
 
 
 __all__ = ["NumpySlicesDataset", "GeneratorDataset", "ArraySource"]

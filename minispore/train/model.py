@@ -244,6 +244,7 @@ class Model:
         for i in range(initial_epoch, epoch):
             cb_params.cur_epoch_num = i + 1
             cb_params.pop("metrics", None)
+            cb_params.pop("eval_results", None)
             manager.on_train_epoch_begin(run_context)
             for inputs in _batches(dataset):
                 cb_params["cur_step_num"] += 1
@@ -257,7 +258,12 @@ class Model:
                     break
             if valid is not None and (i + 1 in frequency if isinstance(frequency, list)
                                       else (i + 1) % frequency == 0):
-                cb_params.metrics = self._run_eval(valid, manager)
+                eval_loss = Loss() if self._eval_indexes is not None else None
+                cb_params.metrics = self._run_eval(valid, manager, eval_loss)
+                # What EarlyStopping / ReduceLROnPlateau monitor: the metrics plus 'eval_loss'.
+                cb_params.eval_results = dict(cb_params.metrics)
+                if eval_loss is not None:
+                    cb_params.eval_results["eval_loss"] = eval_loss.eval()
                 train_net.set_train(True)
             manager.on_train_epoch_end(run_context)
             if run_context._stop_requested:
@@ -283,7 +289,7 @@ class Model:
         with manager:
             return self._run_eval(valid_dataset, manager)
 
-    def _run_eval(self, dataset, manager):
+    def _run_eval(self, dataset, manager, eval_loss=None):
         net = self._eval_network
         net.set_train(False)
         cb_params = InternalCallbackParam(
@@ -302,6 +308,8 @@ class Model:
             cb_params["net_outputs"] = outputs
             manager.on_eval_step_end(run_context)
             self._update_metrics(outputs)
+            if eval_loss is not None:
+                eval_loss.update(outputs[self._eval_indexes[0]])
             if run_context._stop_requested:
                 break
         if data_parallel_world_size() > 1:

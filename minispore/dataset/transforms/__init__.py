@@ -1,4 +1,4 @@
 """``mindspore.dataset.transforms``: type casts and the operation base class."""
-from .transforms import TensorOperation, TypeCast
+from .transforms import Compose, OneHot, TensorOperation, TypeCast
 
-__all__ = ["TensorOperation", "TypeCast"]
+__all__ = ["TensorOperation", "TypeCast", "Compose", "OneHot"]
