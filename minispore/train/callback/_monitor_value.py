@@ -79,12 +79,13 @@ def learning_rate_parameter(who, cb_params):
     """The optimizer's scalar ``learning_rate`` Parameter, which these callbacks rewrite."""
     optimizer = cb_params.get("optimizer")
     lr = getattr(optimizer, "learning_rate", None)
+    if getattr(optimizer, "dynamic_lr", False) or getattr(optimizer, "is_group_lr", False) or (
+            isinstance(lr, Parameter) and lr.shape != ()):
+        raise ValueError(f"{who} does not support dynamic learning rate (a per-step list or "
+                         f"schedule) and group learning rate now.")
     if optimizer is None or not isinstance(lr, Parameter):
         raise ValueError(f"{who} needs the Model's optimizer with a 'learning_rate' Parameter, but "
                          f"the optimizer is {type(optimizer).__name__}.")
-    if getattr(optimizer, "dynamic_lr", False) or lr.shape != ():
-        raise ValueError(f"{who} does not support dynamic learning rate (a per-step list or "
-                         f"schedule, here of shape {lr.shape}) and group learning rate now.")
     return lr
 
 
