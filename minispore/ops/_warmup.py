@@ -11,8 +11,9 @@ compiles the rest itself (a race costs only duplicate work, never a wrong kernel
 replaces cache files atomically and checks their source stamp).
 
 One helper per cold cache directory (a claim file there, taken over after 5 minutes); only
-with caching and parallel kernels on (the defaults) and never from a frozen application;
-``MINISPORE_WARMUP=0`` turns it off.
+with caching and parallel kernels on (the defaults), never from a frozen application and never
+under an MPI launcher (the ranks already occupy the cores, and compile side by side into the
+same cache); ``MINISPORE_WARMUP=0`` turns it off.
 """
 import os
 import subprocess
@@ -72,6 +73,9 @@ def start_if_cold():
     if os.environ.get("MINISPORE_WARMUP", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     if getattr(sys, "frozen", False):  # sys.executable is the application, not Python
+        return None
+    from ..communication._world import launched_by_mpi  # noqa: PLC0415
+    if launched_by_mpi():
         return None
     cache_dir = _cold()
     if not cache_dir or not _claim(cache_dir):
