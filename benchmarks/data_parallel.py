@@ -243,13 +243,17 @@ def main(argv=None):
             str(args.batch)]
     jobs = {"1x2": base, "2x1": [mpiexec, "-n", "2"] + base}
     runs = {name: [] for name in jobs}
+    load_before = os.getloadavg()
     for _ in range(args.rounds):
         for name, cmd in jobs.items():
             runs[name].append(_job(cmd, env))
+    load = {"before": load_before, "after": os.getloadavg()}
     report = {"machine": machine(), "note": "2-core machine shared with other jobs; figures "
-              "are medians of the rounds", "rounds": args.rounds, "jobs": {}}
+              "are medians of the rounds", "load_average_1_5_15min": load,
+              "rounds": args.rounds, "jobs": {}}
     print(f"LeNet5 training, batch {args.batch} per rank, {args.steps} steps x {args.repeats} "
-          f"repeats per job, {args.rounds} rounds (median of rounds)")
+          f"repeats per job, {args.rounds} rounds (median of rounds); load average "
+          f"{load['before'][0]:.1f} before, {load['after'][0]:.1f} after")
     print(f"{'job':<22}{'minispore img/s':>16}{'torch img/s':>13}"
           f"{'step time minispore/torch':>27}")
     for name, results in runs.items():
