@@ -18,7 +18,6 @@ import minispore.dataset as ds  # noqa: E402
 import minispore.nn as nn  # noqa: E402
 import minispore.ops as ops  # noqa: E402
 from minispore.communication import get_group_size, get_rank, init  # noqa: E402
-from minispore.communication import _collective  # noqa: E402
 
 
 def collectives(out):

@@ -13,8 +13,9 @@ replaces cache files atomically and checks their source stamp).
 A helper process is a change to the host process the user must ask for:
 ``minispore.runtime.start_compile_helper()`` or ``MINISPORE_WARMUP=1`` (default off). One helper
 per cold cache directory (a claim file there, taken over after 5 minutes); only with caching and
-parallel kernels on (the defaults) and never from a frozen application. It reads numba's cache
-layout to tell a cold cache, so another numba version simply gets no helper.
+parallel kernels on (the defaults), never from a frozen application and never under an MPI
+launcher (the ranks already occupy the cores). It reads numba's cache layout to tell a cold
+cache, so another numba version simply gets no helper.
 """
 import os
 import subprocess
@@ -88,6 +89,9 @@ def start_if_cold():
         return None
     _state["started"] = True
     if getattr(sys, "frozen", False):  # sys.executable is the application, not Python
+        return None
+    from ..communication._world import launched_by_mpi  # noqa: PLC0415
+    if launched_by_mpi():
         return None
     cache_dir = _cold()
     if not cache_dir or not _claim(cache_dir):
