@@ -67,8 +67,9 @@ def test_load_errors(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_checkpoint(str(tmp_path / "missing.ckpt"))
     (tmp_path / "empty.ckpt").write_bytes(b"")
-    with pytest.raises(ValueError, match="dict is empty after filter or specify"):
+    with pytest.raises(ValueError, match="dict is empty after filter or specify") as info:
         load_checkpoint(str(tmp_path / "empty.ckpt"))
+    assert str(tmp_path / "empty.ckpt") in str(info.value) and "0 bytes" in str(info.value)
 
 
 def test_filter_specify_choice(tmp_path):

@@ -21,9 +21,11 @@ Errors: :class:`UsageError` (exit 2: missing/unreadable file, unknown suffix, ba
 :class:`BadFileError` (exit 1: the file was read and is malformed); both carry one line naming
 the file.
 """
+import errno
 import json
 import math
 import os
+import stat
 import zipfile
 from typing import NamedTuple
 
@@ -111,6 +113,12 @@ class Source:
     def __init__(self, path):
         self.path = os.path.abspath(path)
         self.entries = []
+        mode = os.stat(self.path).st_mode          # stat never blocks; open of a FIFO would
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", self.path)
+            raise BadFileError(f"{self.path}: not a regular file (FIFO, device or socket); "
+                               f"nothing was read")
         self.size = os.path.getsize(self.path)
 
     def __enter__(self):
@@ -233,7 +241,7 @@ class CkptSource(Source):
         return entry.key.segments
 
     def verify(self):
-        reader.scan(self.path, verify_crc="auto")          # the parser's own messages
+        reader.validate(self.path)                          # exactly load_checkpoint's checks
         super().verify()                                    # str entries must decode
         return "CRC valid" if self.stored_crc is not None else "CRC absent"
 
@@ -256,7 +264,7 @@ class SafetensorsSource(Source):
                               v["data_offsets"][1] - v["data_offsets"][0], 1, v)
                         for k, v in tensors]
         self.entries += [Entry(k, "str", (), 4 * len(v), 1, v)
-                         for k, v in meta.items() if k != "format" and k not in header]
+                         for k, v in st.str_entries(meta, header).items()]
 
     def segments(self, entry):
         return None if entry.dtype == "str" else \

@@ -17,6 +17,7 @@ failure is one line on stderr naming the file; set ``MINISPORE_CKPT_DEBUG=1`` fo
 unexpected errors.
 """
 import argparse
+import collections
 import json
 import os
 import sys
@@ -165,8 +166,8 @@ def _inspect(args, out):
     with _open(args.file, args) as src:
         state, detail = guard(src, src.check_crc) if args.crc else src.crc_state()
         entries = src.entries
-        names = [e.name for e in entries]
-        dup = {n for n in names if names.count(n) > 1} if len(set(names)) != len(names) else set()
+        counts = collections.Counter(e.name for e in entries)
+        dup = {n for n, c in counts.items() if c > 1}
         totals = {"entries": len(entries),
                   "parameters": sum(e.elements for e in entries),
                   "bytes": sum(e.nbytes for e in entries),

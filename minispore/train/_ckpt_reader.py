@@ -28,6 +28,7 @@ Entry points (also for the ``inspect/verify/diff/convert`` CLI):
 """
 import mmap
 import os
+import stat
 import zlib
 from typing import NamedTuple
 
@@ -36,7 +37,8 @@ import numpy as np
 from . import _ckpt_codec as codec
 
 __all__ = ["CheckpointError", "Record", "TensorInfo", "ScanResult", "open_map", "split_trailer",
-           "iter_records", "iter_tensors", "body_crc", "scan", "read_checkpoint", "materialize",
+           "iter_records", "iter_tensors", "body_crc", "scan", "validate", "read_checkpoint",
+           "materialize", "open_regular",
            "MAX_TAG_BYTES", "MAX_NDIM", "MAX_RECORDS"]
 
 MAX_TAG_BYTES = 1 << 16      # a parameter name longer than 64 KiB is not a parameter name
@@ -85,20 +87,67 @@ def _fail(path, msg):
                           f"and the content cannot be parsed: {msg}")
 
 
+def open_regular(path, where="checkpoint"):
+    """``open(path, "rb")`` that refuses anything but a regular file *before* reading: a FIFO
+    named ``x.ckpt`` would block ``open`` forever and ``/dev/zero`` reports size 0."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or \
+                stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
+            raise CheckpointError(f"Failed to read the {where} file {path}: it is {kind}, not a "
+                                  f"regular file.")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def open_map(path):
-    """(read-only mmap of ``path``, size); an empty file gives ``(b"", 0)``."""
-    with open(path, "rb") as f:
+    """(read-only mmap of ``path``, size); an empty file gives ``(b"", 0)``; a FIFO, device or
+    socket raises CheckpointError without blocking."""
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
             return b"", 0
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), size
 
 
+def _framing_end(buf, size):
+    """Offset where the top-level record framing (``0x0a`` + varint length + payload) stops:
+    ``size`` when the records tile the whole file. Cheap: only record headers are read."""
+    pos = 0
+    while pos < size and buf[pos] == 0x0A:
+        n, shift, p = 0, 0, pos + 1
+        while p < size and p - pos <= 10:
+            b = buf[p]
+            p += 1
+            n |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+        else:
+            return pos
+        if n > size - p:
+            return pos
+        pos = p + n
+    return pos
+
+
 def split_trailer(buf, size):
-    """(body_end, stored_crc or None): the trailer is recognised by ``b"crc_num"`` at ``[-17:-10]``."""
-    if size >= codec.CRC_TRAILER_LEN and \
-            buf[size - codec.CRC_TRAILER_LEN:size - 10] == codec.CRC_MAGIC:
-        return size - codec.CRC_TRAILER_LEN, int.from_bytes(buf[size - 10:size], "big")
+    """(body_end, stored_crc or None).
+
+    The trailer is ``b"crc_num"`` + 10 digits of bytes after the last record. The byte pattern
+    alone is not enough (a valid last uint8 tensor may end with those 17 bytes), so it counts as
+    a trailer only where the record framing stops exactly 17 bytes before the end.
+    """
+    n = codec.CRC_TRAILER_LEN
+    if size >= n and buf[size - n:size - 10] == codec.CRC_MAGIC and \
+            _framing_end(buf, size) == size - n:
+        return size - n, int.from_bytes(buf[size - 10:size], "big")
     return size, None
 
 
@@ -261,9 +310,13 @@ def _shape_of(rec, total, path):
         return ()
     if rec.dims in ((), (0,)) and total == itemsize:
         return ()
-    n = 1
+    n, extent = 1, itemsize
     for d in rec.dims:
         n *= d
+        extent *= max(d, 1)
+    if extent >= 1 << 63:       # numpy refuses such a shape even when a dim is 0
+        _fail(path, f"record {rec.name!r} at byte {rec.start}: dims {list(rec.dims)} overflow "
+                    f"(their product x {itemsize} bytes exceeds 2**63)")
     if n * itemsize != total:
         _fail(path, f"record {rec.name!r} at byte {rec.start}: dims {list(rec.dims)} x "
                     f"{itemsize}-byte {rec.tensor_type} need {n * itemsize} bytes, but its "
@@ -374,28 +427,43 @@ def scan(path, verify_crc="auto", _mapped=None):
     return ScanResult(infos, size, body_end, stored, computed)
 
 
+def validate(path, crc_check=False, select=None, _mapped=None):
+    """Every check ``load_checkpoint`` makes, without copying a tensor: framing, sizes, dims, CRC
+    (required with ``crc_check``), a non-empty file, and a loadable type for each selected value.
+    Returns ``{name: TensorInfo}`` of the selected values (last value of a repeated name, first
+    position). ``minispore-ckpt verify`` runs exactly this."""
+    result = scan(path, "require" if crc_check else "auto", _mapped=_mapped)
+    if not result.tensors:
+        raise CheckpointError(     # MindSpore's message for an empty file, plus which file
+            f"The loaded parameter dict is empty after filter or specify, please check whether "
+            f"'filter_prefix' or 'specify_prefix' are set correctly. The checkpoint file {path} "
+            f"holds no entries ({result.size} bytes"
+            f"{', only a CRC trailer' if result.stored_crc is not None else ''}).")
+    chosen = {}
+    for info in result.tensors:
+        if select is not None and not select(info.name):
+            continue
+        if info.tensor_type not in codec.LOADABLE_TYPES:
+            raise CheckpointError(
+                f"'{info.tensor_type}'\nFor 'load_checkpoint', failed to load the checkpoint "
+                f"file {path}: tensor_type '{info.tensor_type}' of {info.name!r} has no "
+                f"minispore dtype (loadable: {', '.join(sorted(codec.LOADABLE_TYPES))}).")
+        chosen[info.name] = info
+    return chosen
+
+
 def read_checkpoint(path, crc_check=False, select=None):
     """[(name, tensor_type, value)] of a file, in file order; values are arrays or str.
 
-    Everything is validated before any tensor is copied. A non-consecutive repeated tag keeps the
-    position of its first occurrence and the value of its last (as protobuf-based MindSpore does).
-    ``select(name) -> bool`` skips values without copying them. Unsupported types (Complex64,
-    Int4, ...) raise with MindSpore's first line ``'<type>'``.
+    Everything is validated (:func:`validate`) before any tensor is copied. A non-consecutive
+    repeated tag keeps the position of its first occurrence and the value of its last (as
+    protobuf-based MindSpore does). ``select(name) -> bool`` skips values without copying them.
+    Unsupported types (Complex64, Int4, ...) raise with MindSpore's first line ``'<type>'``.
     """
     path = os.path.abspath(path)
     buf, size = open_map(path)
     try:
-        result = scan(path, "require" if crc_check else "auto", _mapped=(buf, size))
-        chosen = {}
-        for info in result.tensors:
-            if select is not None and not select(info.name):
-                continue
-            if info.tensor_type not in codec.LOADABLE_TYPES:
-                raise CheckpointError(
-                    f"'{info.tensor_type}'\nFor 'load_checkpoint', failed to load the checkpoint "
-                    f"file {path}: tensor_type '{info.tensor_type}' of {info.name!r} has no "
-                    f"minispore dtype (loadable: {', '.join(sorted(codec.LOADABLE_TYPES))}).")
-            chosen[info.name] = info
+        chosen = validate(path, crc_check, select, _mapped=(buf, size))
         return [(name, info.tensor_type, materialize(buf, info, path))
                 for name, info in chosen.items()]
     finally:

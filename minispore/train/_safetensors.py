@@ -21,11 +21,15 @@ import os
 
 import numpy as np
 
-from ._ckpt_reader import CheckpointError
+from ._ckpt_reader import CheckpointError, open_regular
 
-__all__ = ["encode_pieces", "read_safetensors", "TO_ST", "MAX_HEADER"]
+__all__ = ["encode_pieces", "read_safetensors", "TO_ST", "MAX_HEADER", "str_entries"]
 
 MAX_HEADER = 100_000_000
+MAX_NDIM = 64
+# A str value named "format" (or already starting with this) is stored under this prefix, so it
+# cannot collide with the format marker {"format": "ms"} and vanish on load.
+STR_ESCAPE = "minispore.str:"
 TO_ST = {"Float16": "F16", "Float32": "F32", "Float64": "F64", "BFloat16": "BF16",
          "Int8": "I8", "Int16": "I16", "Int32": "I32", "Int64": "I64",
          "UInt8": "U8", "UInt16": "U16", "UInt32": "U32", "UInt64": "U64", "Bool": "BOOL"}
@@ -47,7 +51,8 @@ def encode_pieces(entries):
             raise ValueError("For 'save_checkpoint', the name '__metadata__' is reserved by the "
                              "safetensors format.")
         if ttype == "str":
-            meta[name] = value
+            meta[STR_ESCAPE + name if name == "format" or name.startswith(STR_ESCAPE)
+                 else name] = value
             continue
         if ttype not in TO_ST:
             raise ValueError(f"For 'save_checkpoint', {name!r} has dtype {ttype}, which "
@@ -63,6 +68,17 @@ def encode_pieces(entries):
     return [len(head).to_bytes(8, "little"), head, *data]
 
 
+def str_entries(meta, tensor_names=()):
+    """{name: str} of the str values kept in ``__metadata__`` (the format marker excluded,
+    escaped names restored; a key shadowed by a tensor of the same name is not a value)."""
+    out = {}
+    for key, value in meta.items():
+        if key == "format" or key in tensor_names:
+            continue
+        out[key[len(STR_ESCAPE):] if key.startswith(STR_ESCAPE) else key] = value
+    return out
+
+
 def _bad(path, msg):
     raise CheckpointError(f"Failed to read the safetensors file {path}: {msg}")
 
@@ -70,7 +86,7 @@ def _bad(path, msg):
 def read_safetensors(path, select=None):
     """[(name, tensor_type, array | str)] in header (sorted) order, validated before any copy."""
     path = os.path.abspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path, "safetensors") as f:
         size = os.fstat(f.fileno()).st_size
         if size < 8:
             _bad(path, f"{size} bytes is shorter than the 8-byte header length")
@@ -96,8 +112,12 @@ def read_safetensors(path, select=None):
             dt, shape, offs = e["dtype"], e["shape"], e["data_offsets"]
             if dt not in _NP:
                 _bad(path, f"unknown dtype {dt!r} for {name!r}")
-            if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
-                _bad(path, f"invalid shape {shape!r} for {name!r}")
+            if not isinstance(shape, list) or len(shape) > MAX_NDIM or \
+                    not all(type(d) is int and d >= 0 for d in shape):
+                _bad(path, f"invalid shape {str(shape)[:200]} for {name!r} (at most {MAX_NDIM} "
+                           f"non-negative int dims)")
+            if math.prod(max(d, 1) for d in shape) * np.dtype(_NP[dt]).itemsize >= 1 << 63:
+                _bad(path, f"shape {shape} of {name!r} overflows (product x itemsize >= 2**63)")
             if not (isinstance(offs, list) and len(offs) == 2 and
                     all(type(o) is int and o >= 0 for o in offs) and offs[0] <= offs[1]):
                 _bad(path, f"invalid data_offsets {offs!r} for {name!r}")
@@ -116,25 +136,23 @@ def read_safetensors(path, select=None):
             _bad(path, f"tensors cover {at} bytes but the data buffer has {data_len}")
         out = []
         base = 8 + n
+        strs = str_entries(meta, header)
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         try:
-            for name in sorted(set(header) | set(meta) - {"format"}):
+            for name in sorted(set(header) | set(strs)):
                 if select is not None and not select(name):
                     continue
                 if name in header:
                     e = header[name]
                     b, end = e["data_offsets"]
                     dt = np.dtype(_NP[e["dtype"]])
-                    if end == b:
-                        value = np.empty(e["shape"], dtype=dt)
-                    else:
-                        arr = np.frombuffer(mm, dtype=dt, count=(end - b) // dt.itemsize,
-                                            offset=base + b)
-                        value = arr.reshape(e["shape"]).copy()
-                        del arr
+                    value = np.empty(e["shape"], dtype=dt)
+                    if end > b:   # no view of the map outlives this statement (mm.close below)
+                        value.reshape(-1).view(np.uint8)[:] = \
+                            np.frombuffer(mm, dtype=np.uint8, count=end - b, offset=base + b)
                     out.append((name, FROM_ST[e["dtype"]], value))
                 else:
-                    out.append((name, "str", meta[name]))
+                    out.append((name, "str", strs[name]))
         finally:
             if mm is not None:
                 mm.close()

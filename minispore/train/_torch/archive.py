@@ -15,6 +15,7 @@ transposes and shared storages come out as independent C-contiguous arrays.
 """
 import io
 import os
+import stat
 import zipfile
 import zlib
 
@@ -69,7 +70,11 @@ class TorchFile:
             if isinstance(self._src, bytes):
                 head, self._size = self._src[:300], len(self._src)
             else:
-                self._size = os.path.getsize(self._src)
+                st = os.stat(self._src)
+                if not stat.S_ISREG(st.st_mode):   # a FIFO would block open(); /dev/zero is endless
+                    raise ConversionError(f"{self.name}: not a regular file (FIFO, device or "
+                                          "socket)")
+                self._size = st.st_size
                 with open(self._src, "rb") as f:
                     head = f.read(300)
         except OSError as e:
