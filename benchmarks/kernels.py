@@ -211,6 +211,15 @@ def layer_cases(rng):
             "minispore": lambda node=node, dya=dya: node.backward(dya), "numpy": None,
             "torch": torch and (lambda ty=ty, txg=txg, tdy=t(dya): torch.autograd.grad(
                 ty, txg, tdy, retain_graph=True))}))
+    xg, dyg = f32(32, 64, 16, 16) * 3, f32(32, 64, 16, 16)
+    txg_, tdyg = t(xg), t(dyg)
+    _, gnode = ms.forward_node(NF.GeLU, xg, tanh_approx=False)
+    cases.append(("gelu (erf) fwd (32,64,16,16)", None, {
+        "minispore": lambda: ms.forward_node(NF.GeLU, xg, tanh_approx=False), "numpy": None,
+        "torch": torch and (lambda: F.gelu(txg_))}))
+    cases.append(("gelu (erf) bwd (32,64,16,16)", None, {
+        "minispore": lambda: gnode.backward(dyg), "numpy": None,
+        "torch": torch and (lambda: torch.ops.aten.gelu_backward(tdyg, txg_))}))
     return cases
 
 
