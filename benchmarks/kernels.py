@@ -186,13 +186,40 @@ def layer_cases(rng):
         "minispore": lambda: ms.forward_node(NF.BatchNorm, x, g, b, running=(rm, rv),
                                              training=True, momentum=0.1, eps=1e-5),
         "numpy": None,
-        "torch": torch and (lambda: torch.ops.aten.native_batch_norm(
-            tx, tg, tb, trm, trv, True, 0.1, 1e-5))}))
+        "torch": torch and (lambda: F.batch_norm(tx, trm, trv, tg, tb, True, 0.1, 1e-5))}))
     cases.append(("batchnorm2d train bwd", None, {
         "minispore": lambda: node.backward(dy),
         "numpy": None,
         "torch": torch and (lambda: torch.ops.aten.native_batch_norm_backward(
             tdy, tx, tg, trm, trv, tstats[1], tstats[2], True, 1e-5, (True, True, True)))}))
+    xa = f32(32, 64, 7, 7)
+    for name, fn, tfn in (("adaptive avgpool 7x7->3x3", NF.AdaptiveAvgPool2D,
+                           torch and F.adaptive_avg_pool2d),
+                          ("adaptive maxpool 7x7->3x3", NF.AdaptiveMaxPool2D,
+                           torch and F.adaptive_max_pool2d)):
+        attrs = {"output_size": (3, 3)}
+        if fn is NF.AdaptiveMaxPool2D:
+            attrs["return_indices"] = False
+        y, node = ms.forward_node(fn, xa, **attrs)
+        dya, txa = f32(*y.shape), t(xa)
+        txg = torch and txa.clone().requires_grad_()
+        ty = torch and tfn(txg, (3, 3))
+        cases.append((f"{name} fwd", None, {
+            "minispore": lambda fn=fn, attrs=attrs: ms.forward_node(fn, xa, **attrs),
+            "numpy": None, "torch": torch and (lambda tfn=tfn, txa=txa: tfn(txa, (3, 3)))}))
+        cases.append((f"{name} bwd", None, {
+            "minispore": lambda node=node, dya=dya: node.backward(dya), "numpy": None,
+            "torch": torch and (lambda ty=ty, txg=txg, tdy=t(dya): torch.autograd.grad(
+                ty, txg, tdy, retain_graph=True))}))
+    xg, dyg = f32(32, 64, 16, 16) * 3, f32(32, 64, 16, 16)
+    txg_, tdyg = t(xg), t(dyg)
+    _, gnode = ms.forward_node(NF.GeLU, xg, tanh_approx=False)
+    cases.append(("gelu (erf) fwd (32,64,16,16)", None, {
+        "minispore": lambda: ms.forward_node(NF.GeLU, xg, tanh_approx=False), "numpy": None,
+        "torch": torch and (lambda: F.gelu(txg_))}))
+    cases.append(("gelu (erf) bwd (32,64,16,16)", None, {
+        "minispore": lambda: gnode.backward(dyg), "numpy": None,
+        "torch": torch and (lambda: torch.ops.aten.gelu_backward(tdyg, txg_))}))
     return cases
 
 

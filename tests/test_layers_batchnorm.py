@@ -50,7 +50,7 @@ def test_train_then_eval_matches_naive_numpy(cls, shape):
 def test_parameter_names_defaults_and_modes():
     bn = nn.BatchNorm2d(4)
     assert [(p.name, p.shape, p.requires_grad) for p in bn.get_parameters()] == [
-        ("moving_mean", (4,), False), ("moving_variance", (4,), False), ("gamma", (4,), True),
+        ("mean", (4,), False), ("variance", (4,), False), ("gamma", (4,), True),
         ("beta", (4,), True)]
     assert (bn.eps, bn.momentum, bn.use_batch_statistics) == (1e-5, 0.9, None)
     np.testing.assert_array_equal(bn.moving_variance.asnumpy(), np.ones(4, np.float32))

@@ -167,3 +167,77 @@ def avg_pool2d_bwd(dx, dy, KH, KW, sh, sw, pt, pl, count_pad):
                 for ih in range(h_lo, h_hi):
                     for iw in range(w_lo, w_hi):
                         dxc[ih, iw] += g
+
+
+@njit
+def adaptive_bin(i, size, out_size):
+    """[start, end) of output cell i when ``size`` cells are pooled into ``out_size``:
+    start = floor(i * size / out_size), end = ceil((i + 1) * size / out_size)."""
+    return (i * size) // out_size, -((-(i + 1) * size) // out_size)
+
+
+@njit(parallel=True)
+def adaptive_avg_pool2d_fwd(out, x):
+    """out (N,C,OH,OW) = the mean of each adaptive bin of x (N,C,H,W); out is overwritten."""
+    N, C, OH, OW = out.shape
+    H, W = x.shape[2], x.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        xc = x[n, c]
+        for i in range(OH):
+            h0, h1 = adaptive_bin(i, H, OH)
+            for j in range(OW):
+                w0, w1 = adaptive_bin(j, W, OW)
+                acc = 0.0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        acc += xc[ih, iw]
+                out[n, c, i, j] = acc / ((h1 - h0) * (w1 - w0))
+
+
+@njit(parallel=True)
+def adaptive_avg_pool2d_bwd(dx, dy):
+    """dx (N,C,H,W): each dy spread evenly over its bin (overlapping bins add); overwritten."""
+    N, C, H, W = dx.shape
+    OH, OW = dy.shape[2], dy.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        dxc = dx[n, c]
+        dxc[:, :] = 0.0
+        for i in range(OH):
+            h0, h1 = adaptive_bin(i, H, OH)
+            for j in range(OW):
+                w0, w1 = adaptive_bin(j, W, OW)
+                g = dy[n, c, i, j] / ((h1 - h0) * (w1 - w0))
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        dxc[ih, iw] += g
+
+
+@njit(parallel=True)
+def adaptive_max_pool2d_fwd(out, argmax, x):
+    """out, argmax (N,C,OH,OW): the maximum of each adaptive bin of x (N,C,H,W) and its flat
+    index ih*W + iw; first maximum wins ties, a NaN wins (as ``max_pool2d_fwd``). The
+    backward is ``max_pool2d_bwd``."""
+    N, C, OH, OW = out.shape
+    H, W = x.shape[2], x.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc % C
+        xc = x[n, c]
+        for i in range(OH):
+            h0, h1 = adaptive_bin(i, H, OH)
+            for j in range(OW):
+                w0, w1 = adaptive_bin(j, W, OW)
+                best = xc[h0, w0]
+                arg = h0 * W + w0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        v = xc[ih, iw]
+                        if (v > best or v != v) and best == best:
+                            best = v
+                            arg = ih * W + iw
+                out[n, c, i, j] = best
+                argmax[n, c, i, j] = arg

@@ -85,16 +85,22 @@ class ReLU(Cell):
 
 
 class Sigmoid(Cell):
+    """1 / (1 + exp(-x))."""
+
     def construct(self, x):
         return ops.sigmoid(x)
 
 
 class Tanh(Cell):
+    """Hyperbolic tangent."""
+
     def construct(self, x):
         return ops.tanh(x)
 
 
 class Softmax(Cell):
+    """exp(x) / sum(exp(x)) along ``axis`` (default ``-1``)."""
+
     def __init__(self, axis=-1):
         super().__init__()
         self.axis = axis
@@ -104,6 +110,8 @@ class Softmax(Cell):
 
 
 class LogSoftmax(Cell):
+    """log(softmax(x)) along ``axis`` (default ``-1``), computed stably."""
+
     def __init__(self, axis=-1):
         super().__init__()
         self.axis = axis

@@ -14,9 +14,10 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 class _BatchNorm(Cell):
     """Shared body of the BatchNorm layers: parameters, mode switch and the call.
 
-    Parameters (their checkpoint names, as MindSpore's): ``gamma`` and ``beta`` (trainable when
-    ``affine``), ``moving_mean`` and ``moving_variance`` (``requires_grad=False``, saved in
-    ``.ckpt`` files and updated in place while training).
+    Parameters (attributes and, inside a network, checkpoint names ``<cell>.gamma`` etc., as
+    MindSpore's): ``gamma`` and ``beta`` (trainable when ``affine``), ``moving_mean`` and
+    ``moving_variance`` (``requires_grad=False``, saved in ``.ckpt`` files and updated in
+    place while training; a standalone layer names them ``mean`` and ``variance``).
 
     Which statistics normalise: ``use_batch_statistics=None`` follows the cell's mode (batch
     statistics and a moving-average update after ``set_train(True)``, the moving statistics
@@ -52,12 +53,16 @@ class _BatchNorm(Cell):
         self.eps, self.momentum, self.affine = float(eps), float(momentum), affine
         self.use_batch_statistics, self.format = use_batch_statistics, data_format
         shape = (num_features,)
-        self.moving_mean = Parameter(initializer(moving_mean_init, shape, dtype),
+        # Standalone names as MindSpore's ("mean", "variance"); inside a network each becomes
+        # its attribute path ("bn1.moving_mean"), the checkpoint key.
+        self.moving_mean = Parameter(initializer(moving_mean_init, shape, dtype), name="mean",
                                      requires_grad=False)
         self.moving_variance = Parameter(initializer(moving_var_init, shape, dtype),
-                                         requires_grad=False)
-        self.gamma = Parameter(initializer(gamma_init, shape, dtype), requires_grad=affine)
-        self.beta = Parameter(initializer(beta_init, shape, dtype), requires_grad=affine)
+                                         name="variance", requires_grad=False)
+        self.gamma = Parameter(initializer(gamma_init, shape, dtype), name="gamma",
+                               requires_grad=affine)
+        self.beta = Parameter(initializer(beta_init, shape, dtype), name="beta",
+                              requires_grad=affine)
 
     def _check_input(self, x):
         if not hasattr(x, "ndim") or x.ndim not in self._ranks:

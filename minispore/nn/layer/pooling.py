@@ -1,9 +1,10 @@
-"""Pooling layers (``mindspore.nn.MaxPool2d``, ``AvgPool2d``)."""
+"""Pooling layers (``mindspore.nn.MaxPool2d``, ``AvgPool2d``, the adaptive pools)."""
 from ... import ops
 from ..cell import Cell
 from ._validation import check_int_pair, check_pad_mode
 
-__all__ = ["MaxPool2d", "AvgPool2d"]
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]
 
 
 class MaxPool2d(Cell):
@@ -64,3 +65,89 @@ class AvgPool2d(Cell):
     def extend_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"pad_mode={str(self.pad_mode).upper()}")
+
+
+class AdaptiveAvgPool2d(Cell):
+    """Average pooling of (N, C, H, W) or (C, H, W) input to a fixed ``output_size``.
+
+    Output cell i along an axis of size H averages rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1.
+
+    Args:
+        output_size (Union[int, tuple]): (OH, OW), or one int for both; a None keeps that
+            input size.
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def construct(self, input):  # noqa: A002
+        return ops.adaptive_avg_pool2d(input, self.output_size)
+
+    def extend_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Cell):
+    """Max pooling of (N, C, H, W) or (C, H, W) input to a fixed ``output_size`` (bins as
+    :class:`AdaptiveAvgPool2d`).
+
+    Args:
+        output_size (Union[int, tuple]): (OH, OW), or one int; a None keeps that input size.
+        return_indices (bool): also return the Int64 flat (H*W) index of each maximum.
+            Default: ``False``.
+    """
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def construct(self, input):  # noqa: A002
+        return ops.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extend_repr(self):
+        return f"output_size={self.output_size}, return_indices={self.return_indices}"
+
+
+def _check_1d(cls_name, x, output_size):
+    if not hasattr(x, "ndim") or x.ndim != 3:
+        got = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"For '{cls_name}', the input must be (N, C, L), but got {got}.")
+    if isinstance(output_size, bool) or not isinstance(output_size, int) or output_size < 1:
+        raise ValueError(f"For '{cls_name}', 'output_size' must be a positive int, but got "
+                         f"{output_size!r}.")
+
+
+class AdaptiveAvgPool1d(Cell):
+    """Average pooling of (N, C, L) input to length ``output_size`` (int), bins as
+    :class:`AdaptiveAvgPool2d`."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def construct(self, input):  # noqa: A002
+        _check_1d("AdaptiveAvgPool1d", input, self.output_size)
+        n, c, length = input.shape
+        y = ops.adaptive_avg_pool2d(ops.reshape(input, (n, c, 1, length)),
+                                    (1, self.output_size))
+        return ops.reshape(y, (n, c, self.output_size))
+
+
+class AdaptiveMaxPool1d(Cell):
+    """Max pooling of (N, C, L) input to length ``output_size`` (int), bins as
+    :class:`AdaptiveAvgPool2d`; ``return_indices`` also returns each maximum's index in L."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def construct(self, input):  # noqa: A002
+        _check_1d("AdaptiveMaxPool1d", input, self.output_size)
+        n, c, length = input.shape
+        out = ops.adaptive_max_pool2d(ops.reshape(input, (n, c, 1, length)),
+                                      (1, self.output_size), self.return_indices)
+        shape = (n, c, self.output_size)
+        if self.return_indices:
+            return ops.reshape(out[0], shape), ops.reshape(out[1], shape)
+        return ops.reshape(out, shape)

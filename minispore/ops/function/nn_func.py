@@ -465,3 +465,315 @@ class BatchNorm(Function):
         return (dx.reshape(dy.shape) if self.needs[0] else None,
                 dgamma.astype(dt) if self.needs[1] else None,
                 dbeta.astype(dt) if self.needs[2] else None)
+
+
+# ---- adaptive pooling ----------------------------------------------------------------------------
+def _adaptive_input(op, input, output_size):  # noqa: A002
+    """(x, (OH, OW)) for an adaptive 2-D pool of (N, C, H, W) or (C, H, W) input; a None in
+    ``output_size`` keeps that input size."""
+    p = Problems(op)
+    x = as_tensor(op, "input", input, p)
+    p.raise_if_any()
+    floats(p, input=x)
+    if x.ndim not in (3, 4):
+        p.add(f"'input' must be (N, C, H, W) or (C, H, W), but got shape {tuple(x.shape)}")
+        p.raise_if_any()
+    H, W = x.shape[-2:]
+    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) or \
+        output_size is None else output_size
+    ok = isinstance(size, (tuple, list)) and len(size) == 2 and all(
+        s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0)
+        for s in size)
+    if not ok:
+        p.add(f"'output_size' must be a positive int or a pair of positive ints (or None), but "
+              f"got {output_size!r}")
+        p.raise_if_any()
+    out = (H if size[0] is None else int(size[0]), W if size[1] is None else int(size[1]))
+    if min(H, W) < 1:
+        p.add(f"'input' must have H, W >= 1, but got shape {tuple(x.shape)}")
+    p.raise_if_any()
+    return x, out
+
+
+def _as_4d(x):
+    return np.ascontiguousarray(x if x.ndim == 4 else x[None])
+
+
+class AdaptiveAvgPool2D(Function):
+    """Adaptive 2-D average pooling of (N, C, H, W) or (C, H, W) ``input`` to ``output_size``
+    (OH, OW): output cell (i, j) is the mean of rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1 and
+    the same for columns (MindSpore's and PyTorch's bins)."""
+    name = "adaptive_avg_pool2d"
+    primitives = {"AdaptiveAvgPool2D": Primitive({"output_size": None},
+                                                 call=lambda fn, p, x: fn(x, p.output_size))}
+
+    @classmethod
+    def check(cls, input, output_size):  # noqa: A002
+        x, out = _adaptive_input("adaptive_avg_pool2d", input, output_size)
+        return (x,), {"output_size": out}
+
+    def forward(self, x, output_size):
+        x4 = _as_4d(x)
+        self.x_shape, self.x4_shape = x.shape, x4.shape
+        y = np.empty(x4.shape[:2] + output_size, x.dtype)
+        _pool.adaptive_avg_pool2d_fwd(y, x4)
+        return y.reshape(x.shape[:-2] + output_size)
+
+    def backward(self, dy):
+        dx = np.empty(self.x4_shape, dy.dtype)
+        _pool.adaptive_avg_pool2d_bwd(dx, _as_4d(dy))
+        return (dx.reshape(self.x_shape),)
+
+
+class AdaptiveMaxPool2D(Function):
+    """Adaptive 2-D max pooling (bins as ``adaptive_avg_pool2d``); the gradient goes to each
+    bin's maximum. With ``return_indices`` also the Int64 flat index ih*W + iw of each maximum
+    in its (H, W) plane (as PyTorch's and MindSpore's indices)."""
+    name = "adaptive_max_pool2d"
+
+    @classmethod
+    def check(cls, input, output_size, return_indices=False):  # noqa: A002
+        x, out = _adaptive_input("adaptive_max_pool2d", input, output_size)
+        return (x,), {"output_size": out, "return_indices": bool(return_indices)}
+
+    def forward(self, x, output_size, return_indices):
+        x4 = _as_4d(x)
+        self.x_shape, self.x4_shape = x.shape, x4.shape
+        self.y = np.empty(x4.shape[:2] + output_size, x.dtype)
+        self.argmax = np.empty(self.y.shape, np.int32)
+        _pool.adaptive_max_pool2d_fwd(self.y, self.argmax, x4)
+        y = self.y.reshape(x.shape[:-2] + output_size)
+        if return_indices:
+            return y, self.argmax.astype(np.int64).reshape(y.shape)
+        return y
+
+    def backward(self, dy, *unused_indices_grad):
+        dx = np.empty(self.x4_shape, dy.dtype)
+        _pool.max_pool2d_bwd(dx, _as_4d(dy), self.argmax, self.y.astype(dy.dtype, copy=False),
+                             False)
+        return (dx.reshape(self.x_shape),)
+
+
+# ---- dropout -------------------------------------------------------------------------------------
+class _MaskMul(Function):
+    """input * mask, mask a constant array broadcastable to input (dropout's kept/scaled
+    cells); the gradient is dy * mask."""
+
+    @classmethod
+    def check(cls, input, mask):  # noqa: A002
+        return (input,), {"mask": mask}
+
+    def forward(self, x, mask):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, dy):
+        return (dy * self.mask,)
+
+
+def _dropout(op, input, p, training, mask_shape):  # noqa: A002
+    """``input`` with cells of a Bernoulli(1 - p) mask of ``mask_shape`` (broadcast over the
+    rest) kept and scaled by 1 / (1 - p), the others zeroed; the identity when not training or
+    p == 0. Draws from minispore's global generator (``set_seed``)."""
+    from ...common.seed import get_rng  # noqa: PLC0415
+    prob = Problems(op)
+    x = as_tensor(op, "input", input, prob)
+    prob.raise_if_any()
+    floats(prob, input=x)
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        prob.add(f"'p' must be a float in [0, 1], but got {p!r}")
+    prob.raise_if_any()
+    if not training or p == 0:
+        return x
+    keep = get_rng().random(mask_shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return _MaskMul.apply(x, mask=(keep * scale).astype(x._data.dtype))
+
+
+def dropout(input, p=0.5, training=True, seed=None):  # noqa: A002
+    """Zero each element of ``input`` with probability ``p`` and scale the kept ones by
+    1 / (1 - p), so the expectation is unchanged; the identity when ``training`` is False.
+    ``seed`` is accepted for MindSpore's signature; the draw uses minispore's global
+    generator (``minispore.set_seed``)."""
+    return _dropout("dropout", input, p, training, tuple(input.shape))
+
+
+def _channel_dropout(op, input, p, training, ranks):  # noqa: A002
+    if not hasattr(input, "ndim") or input.ndim not in ranks:
+        got = tuple(input.shape) if hasattr(input, "shape") else type(input).__name__
+        raise ValueError(f"For '{op}', 'input' must have {' or '.join(map(str, ranks))} dims, "
+                         f"but got {got}.")
+    lead = 2 if input.ndim == ranks[-1] else 1
+    return _dropout(op, input, p, training,
+                    tuple(input.shape[:lead]) + (1,) * (input.ndim - lead))
+
+
+def dropout1d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) ``input`` with probability ``p`` (scaling
+    the kept ones by 1 / (1 - p)); the identity when not ``training``."""
+    return _channel_dropout("dropout1d", input, p, training, (2, 3))
+
+
+def dropout2d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) ``input`` with probability ``p`` (scaling the kept
+    ones by 1 / (1 - p)); the identity when not ``training``."""
+    return _channel_dropout("dropout2d", input, p, training, (4,))
+
+
+def dropout3d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) ``input`` with probability ``p`` (scaling the
+    kept ones by 1 / (1 - p)); the identity when not ``training``."""
+    return _channel_dropout("dropout3d", input, p, training, (5,))
+
+
+__all__ += ["dropout", "dropout1d", "dropout2d", "dropout3d"]
+
+
+# ---- activations ---------------------------------------------------------------------------------
+class _Activation(Function):
+    """An elementwise activation of one float ``input``; subclasses add scalar attributes."""
+
+    @classmethod
+    def _input(cls, input):  # noqa: A002
+        p = Problems(cls.name)
+        x = as_tensor(cls.name, "input", input, p)
+        p.raise_if_any()
+        floats(p, input=x)
+        p.raise_if_any()
+        return x
+
+    @classmethod
+    def check(cls, input):  # noqa: A002
+        return (cls._input(input),), {}
+
+
+def _real(op, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"For '{op}', '{name}' must be a float, but got "
+                        f"{type(value).__name__}.")
+    return float(value)
+
+
+class GeLU(_Activation):
+    """Gaussian error linear unit, x * Phi(x): ``approximate='none'`` uses the exact normal
+    CDF (erf), ``'tanh'`` the approximation 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+    (what the 1.x primitive ``GeLU`` and ``nn.GELU()``'s default compute)."""
+    name = "gelu"
+    primitives = {"GeLU": Primitive(call=lambda fn, p, x: fn(x, "tanh"))}
+
+    @classmethod
+    def check(cls, input, approximate="none"):  # noqa: A002
+        x = cls._input(input)
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"For 'gelu', 'approximate' must be 'none' or 'tanh', but got "
+                             f"{approximate!r}.")
+        return (x,), {"tanh_approx": approximate == "tanh"}
+
+    def forward(self, x, tanh_approx):
+        self.x, self.tanh_approx = np.ascontiguousarray(x), tanh_approx
+        y = np.empty_like(self.x)
+        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx)
+        return y
+
+    def backward(self, dy):
+        dx = np.empty_like(self.x)
+        _act.gelu_bwd(dx.reshape(-1), np.ascontiguousarray(dy, self.x.dtype).reshape(-1),
+                      self.x.reshape(-1), self.tanh_approx)
+        return (dx,)
+
+
+class LeakyReLU(_Activation):
+    """x where x > 0, else alpha * x."""
+    name = "leaky_relu"
+
+    @classmethod
+    def check(cls, input, alpha=0.2):  # noqa: A002
+        return (cls._input(input),), {"alpha": _real("leaky_relu", "alpha", alpha)}
+
+    def forward(self, x, alpha):
+        self.positive, self.alpha = x > 0, alpha
+        return np.where(self.positive, x, x * x.dtype.type(alpha))
+
+    def backward(self, dy):
+        return (np.where(self.positive, dy, dy * dy.dtype.type(self.alpha)),)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6); the gradient is 1 on 0 < x < 6."""
+    name, primitives = "relu6", {"ReLU6": Primitive()}
+
+    def forward(self, x):
+        self.inside = (x > 0) & (x < 6)
+        return np.clip(x, 0, 6)
+
+    def backward(self, dy):
+        return (np.where(self.inside, dy, 0).astype(dy.dtype, copy=False),)
+
+
+class ELU(_Activation):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    name = "elu"
+    primitives = {"Elu": Primitive({"alpha": 1.0}, call=lambda fn, p, x: fn(x, p.alpha))}
+
+    @classmethod
+    def check(cls, input_x, alpha=1.0):
+        return (cls._input(input_x),), {"alpha": _real("elu", "alpha", alpha)}
+
+    def forward(self, x, alpha):
+        self.positive, self.alpha = x > 0, x.dtype.type(alpha)
+        self.expm = np.exp(np.minimum(x, 0))
+        return np.where(self.positive, x, self.alpha * (self.expm - 1))
+
+    def backward(self, dy):
+        return (np.where(self.positive, dy, dy * self.alpha * self.expm),)
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x) (swish)."""
+    name = "silu"
+
+    def forward(self, x):
+        self.x = x
+        self.s = (1.0 / (1.0 + np.exp(-x))).astype(x.dtype, copy=False)
+        return x * self.s
+
+    def backward(self, dy):
+        s = self.s
+        return (dy * s * (1 + self.x * (1 - s)),)
+
+
+class PReLU(Function):
+    """x where x > 0, else weight * x, with ``weight`` (C,) per channel of axis 1 of ``x``
+    (N, C, ...) or (1,) shared."""
+    name, primitives = "prelu", {"PReLU": Primitive()}
+
+    @classmethod
+    def check(cls, x, weight):
+        p = Problems("prelu")
+        x = as_tensor("prelu", "x", x, p)
+        w = as_tensor("prelu", "weight", weight, p)
+        p.raise_if_any()
+        floats(p, x=x, weight=w)
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if w.ndim != 1 or w.shape[0] not in (1, channels):
+            p.add(f"'weight' must have shape (1,) or ({channels},) (the channels of x "
+                  f"{tuple(x.shape)}), but got {tuple(w.shape)}")
+        p.raise_if_any()
+        return (x, w), {}
+
+    def forward(self, x, w):
+        shape = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 and w.shape[0] > 1 else (-1,)
+        self.x, self.wb, self.w_size = x, w.reshape(shape), w.shape[0]
+        self.positive = x > 0
+        return np.where(self.positive, x, x * self.wb)
+
+    def backward(self, dy):
+        dx = np.where(self.positive, dy, dy * self.wb) if self.needs[0] else None
+        dw = None
+        if self.needs[1]:
+            contrib = np.where(self.positive, 0, dy * self.x)
+            if self.w_size == 1:
+                dw = np.asarray(contrib.sum(), dy.dtype).reshape(1)
+            else:
+                dw = contrib.sum(axis=(0,) + tuple(range(2, contrib.ndim))).astype(dy.dtype)
+        return dx, dw
