@@ -373,19 +373,28 @@ class Clamp(Function):
         x = as_tensor("clamp", "input", input)
         if min is None and max is None:
             raise ValueError("For 'clamp', 'min' and 'max' cannot both be None.")
-        bounds = []
         for name, v in (("min", min), ("max", max)):
-            if v is None:
-                bounds.append(None)
-            elif isinstance(v, Tensor):
-                _binary_inputs("clamp", x, v)
-                bounds.append(v._data.astype(x._data.dtype, copy=False))
-            elif isinstance(v, (int, float, np.number)):
-                bounds.append(v)
-            else:
+            if v is not None and not isinstance(v, (Tensor, int, float, np.number)):
                 raise TypeError(f"For 'clamp', '{name}' must be a number, a Tensor or None, but "
                                 f"got {type(v).__name__}.")
-        return (x,), {"lo": bounds[0], "hi": bounds[1]}
+        return (x,), {"lo": min, "hi": max}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        (x,), attrs = cls.check(*args, **kwargs)
+        lo, hi = attrs["lo"], attrs["hi"]
+        if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+            # Tensor bounds get their own gradients: max(x, lo) then min(., hi).
+            for v in (lo, hi):
+                if isinstance(v, Tensor):
+                    _binary_inputs("clamp", x, v)
+            y = x if lo is None else Maximum.call(x, lo)
+            y = y if hi is None else Minimum.call(y, hi)
+            if tuple(y.shape) != tuple(x.shape):
+                raise ValueError(f"For 'clamp', the bounds would broadcast the input of shape "
+                                 f"{tuple(x.shape)} to {tuple(y.shape)}.")
+            return y
+        return _call_checked(cls, (x,), attrs)
 
     def forward(self, a, lo, hi):
         keep = np.ones(a.shape, dtype=bool)
@@ -396,9 +405,6 @@ class Clamp(Function):
         if hi is not None:
             keep = keep & (a <= hi)
             y = np.minimum(y, hi)
-        if y.shape != a.shape:
-            raise ValueError(f"For 'clamp', the bounds would broadcast the input of shape "
-                             f"{a.shape} to {y.shape}.")
         self.keep = keep
         return np.ascontiguousarray(y.astype(a.dtype, copy=False))
 
