@@ -1,7 +1,7 @@
 """Loss functions (``mindspore.nn.loss``): every module's ``__all__`` is re-exported."""
 import importlib
 
-MODULES = ('loss',)
+MODULES = ('loss', 'classification', 'regression')
 __all__ = []
 for _name in MODULES:
     _module = importlib.import_module(f"{__name__}.{_name}")

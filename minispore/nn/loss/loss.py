@@ -1,10 +1,11 @@
-"""Loss cells: SoftmaxCrossEntropyWithLogits, MSELoss, L1Loss."""
+"""Loss cells: LossBase, SoftmaxCrossEntropyWithLogits, MSELoss, L1Loss."""
+import numpy as np
+
 from ... import ops
 from ..._checkparam import REDUCTIONS
 from ..cell import Cell
 
 __all__ = ["LossBase", "SoftmaxCrossEntropyWithLogits", "MSELoss", "L1Loss"]
-
 
 
 class LossBase(Cell):
@@ -44,16 +45,29 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
         return ops.cross_entropy_with_logits(logits, labels, self.sparse, self.reduction)
 
 
+def _broadcast_pair(cell, logits, labels):
+    """MindSpore's MSELoss/L1Loss broadcast logits and labels; shapes that cannot broadcast get
+    an error naming the loss and both shapes."""
+    try:
+        np.broadcast_shapes(tuple(logits.shape), tuple(labels.shape))
+    except (ValueError, AttributeError, TypeError):
+        raise ValueError(f"For '{type(cell).__name__}', the logits' shape "
+                         f"{tuple(getattr(logits, 'shape', ()))} and the labels' shape "
+                         f"{tuple(getattr(labels, 'shape', ()))} cannot be broadcast "
+                         f"together.") from None
+
+
 class MSELoss(LossBase):
-    """(x - y)**2, reduced."""
+    """(logits - labels)**2, reduced; the shapes broadcast against each other."""
 
     def construct(self, logits, labels):
-        d = ops.sub(logits, labels)
-        return self.get_loss(ops.mul(d, d))
+        _broadcast_pair(self, logits, labels)
+        return ops.mse_loss(logits, labels, self.reduction)
 
 
 class L1Loss(LossBase):
-    """|x - y|, reduced."""
+    """|logits - labels|, reduced; the shapes broadcast against each other."""
 
     def construct(self, logits, labels):
-        return self.get_loss(ops.abs(ops.sub(logits, labels)))
+        _broadcast_pair(self, logits, labels)
+        return ops.l1_loss(logits, labels, self.reduction)

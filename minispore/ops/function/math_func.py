@@ -7,7 +7,8 @@ from .._blas import matmul as _matmul
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
 
-__all__ = ["square"]
+__all__ = ["square", "eq", "gt", "ge", "lt", "le", "not_equal", "bmm", "norm", "clip",
+           "clip_by_value", "floor_mod", "depend"]
 
 
 def _binary_inputs(op, input, other, broadcast=True):  # noqa: A002  (MindSpore's names)
@@ -29,10 +30,31 @@ def _binary_inputs(op, input, other, broadcast=True):  # noqa: A002  (MindSpore'
     return input, other
 
 
+def _apply_float32(cls, inputs, attrs):
+    """BFloat16 inputs (stored as raw uint16 bits) computed in Float32; a float result goes back
+    to BFloat16, as MindSpore's BFloat16 arithmetic."""
+    wide = [Tensor(t, mstype.float32) if t._dtype is mstype.bfloat16 else t for t in inputs]
+    out = cls.apply(*wide, **attrs)
+    if out._data.dtype.kind == "f":
+        return Tensor(out, mstype.bfloat16)
+    return out
+
+
+def _call_checked(cls, inputs, attrs):
+    if any(t._dtype is mstype.bfloat16 for t in inputs):
+        return _apply_float32(cls, inputs, attrs)
+    return cls.apply(*inputs, **attrs)
+
+
 class _Binary(Function):
     @classmethod
     def check(cls, input, other):  # noqa: A002
         return _binary_inputs(cls.name, input, other), {}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)
 
 
 class Add(_Binary):
@@ -165,6 +187,11 @@ class _Unary(Function):
     def check(cls, input):  # noqa: A002
         return (as_tensor(cls.name, "input", input),), {}
 
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)
+
 
 class Neg(_Unary):
     """-input."""
@@ -250,25 +277,154 @@ class Tanh(_Unary):
 
 
 class Pow(Function):
-    """input ** exponent for a scalar exponent (a Python number or a 0-d Tensor)."""
+    """input ** exponent, either side a Tensor or a number (broadcasting). A number exponent is
+    an attribute; a Tensor exponent gets the gradient input ** exponent * log(input)."""
     name, primitives = "pow", {"Pow": Primitive()}
 
     @classmethod
     def check(cls, input, exponent):  # noqa: A002
-        x = as_tensor("pow", "input", input)
-        if isinstance(exponent, Tensor):
-            if exponent.ndim:
-                raise TypeError(f"For 'pow', the exponent must be a scalar, but got a Tensor of "
-                                f"shape {tuple(exponent.shape)}.")
+        if isinstance(exponent, Tensor) and exponent.ndim == 0 and isinstance(input, Tensor) \
+                and exponent._dtype is not mstype.bfloat16:
             exponent = exponent.item()
+        if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
+            return _binary_inputs("pow", input, exponent), {}
+        x = as_tensor("pow", "input", input)
+        if not isinstance(exponent, (int, float, np.number, bool)):
+            raise TypeError(f"For 'pow', 'exponent' must be a number or a Tensor, but got "
+                            f"{type(exponent).__name__}.")
         return (x,), {"p": exponent}
 
-    def forward(self, a, p):
-        self.a, self.p = a, p
-        return np.power(a, p).astype(a.dtype, copy=False)
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)
+
+    def forward(self, a, b=None, p=None):
+        self.a, self.b, self.p = a, b, p
+        if b is None:
+            self.y = np.power(a, p).astype(a.dtype, copy=False)
+        else:
+            self.y = np.power(a, b)
+        return self.y
 
     def backward(self, dy):
-        return (dy * self.p * np.power(self.a, self.p - 1).astype(self.a.dtype, copy=False),)
+        a, b = self.a, self.b
+        if b is None:
+            return (dy * self.p * np.power(a, self.p - 1).astype(a.dtype, copy=False),)
+        da = dy * b * np.power(a, b - 1) if self.needs[0] else None
+        db = None
+        if self.needs[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                db = dy * np.where(a > 0, self.y * np.log(np.where(a > 0, a, 1)), 0)
+        return da, db
+
+
+class FloorMod(_Binary):
+    """input - floor(input / other) * other: the remainder with the divisor's sign (Python's
+    ``%``). Gradient 1 for input and -floor(input / other) for other."""
+    name, primitives = "remainder", {"FloorMod": Primitive()}
+    tensor_methods = ("__mod__", "remainder")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.mod(a, b)
+
+    def backward(self, dy):
+        db = -dy * np.floor_divide(self.a, self.b) if self.needs[1] else None
+        return dy, db
+
+
+class Sign(_Unary):
+    """-1, 0 or 1 by the sign of input. Not differentiable (its derivative is 0 almost
+    everywhere; used next to other inputs it acts as a constant)."""
+    name, differentiable = "sign", False
+    primitives, tensor_methods = {"Sign": Primitive()}, ("sign",)
+
+    def forward(self, a):
+        return np.sign(a)
+
+
+class Round(_Unary):
+    """input rounded to the nearest integer, halves to even (as MindSpore's Round). Not
+    differentiable."""
+    name, differentiable = "round", False
+    primitives, tensor_methods = {"Round": Primitive()}, ("round",)
+
+    def forward(self, a):
+        return np.round(a)
+
+
+class Floor(_Unary):
+    """floor(input). Not differentiable."""
+    name, differentiable = "floor", False
+    primitives, tensor_methods = {"Floor": Primitive()}, ("floor",)
+
+    def forward(self, a):
+        return np.floor(a)
+
+
+class Clamp(Function):
+    """input clipped to [min, max] (either may be None, not both); numbers or Tensors that
+    broadcast to input. The gradient passes where min <= input <= max."""
+    name, tensor_methods = "clamp", ("clamp", "clip")
+
+    @classmethod
+    def check(cls, input, min=None, max=None):  # noqa: A002
+        x = as_tensor("clamp", "input", input)
+        if min is None and max is None:
+            raise ValueError("For 'clamp', 'min' and 'max' cannot both be None.")
+        for name, v in (("min", min), ("max", max)):
+            if v is not None and not isinstance(v, (Tensor, int, float, np.number)):
+                raise TypeError(f"For 'clamp', '{name}' must be a number, a Tensor or None, but "
+                                f"got {type(v).__name__}.")
+        return (x,), {"lo": min, "hi": max}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        (x,), attrs = cls.check(*args, **kwargs)
+        lo, hi = attrs["lo"], attrs["hi"]
+        if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+            # Tensor bounds get their own gradients: max(x, lo) then min(., hi).
+            for v in (lo, hi):
+                if isinstance(v, Tensor):
+                    _binary_inputs("clamp", x, v)
+            y = x if lo is None else Maximum.call(x, lo)
+            y = y if hi is None else Minimum.call(y, hi)
+            if tuple(y.shape) != tuple(x.shape):
+                raise ValueError(f"For 'clamp', the bounds would broadcast the input of shape "
+                                 f"{tuple(x.shape)} to {tuple(y.shape)}.")
+            return y
+        return _call_checked(cls, (x,), attrs)
+
+    def forward(self, a, lo, hi):
+        keep = np.ones(a.shape, dtype=bool)
+        y = a
+        if lo is not None:
+            keep = keep & (a >= lo)
+            y = np.maximum(y, lo)
+        if hi is not None:
+            keep = keep & (a <= hi)
+            y = np.minimum(y, hi)
+        self.keep = keep
+        return np.ascontiguousarray(y.astype(a.dtype, copy=False))
+
+    def backward(self, dy):
+        return (dy * self.keep,)
+
+
+def clip(input, min=None, max=None):  # noqa: A002
+    """``input`` clipped to [min, max] (the same as ``ops.clamp``)."""
+    return Clamp.call(input, min, max)
+
+
+def clip_by_value(x, clip_value_min=None, clip_value_max=None):
+    """``x`` clipped to [clip_value_min, clip_value_max] (MindSpore's older name)."""
+    return Clamp.call(x, clip_value_min, clip_value_max)
+
+
+def floor_mod(x, y):
+    """Python-style remainder (``ops.floor_mod``; ``ops.remainder`` and ``%`` are the same)."""
+    return FloorMod.call(x, y)
 
 
 class Cast(Function):
@@ -336,3 +492,66 @@ GreaterEqual = _compare("greater_equal", np.greater_equal, "GreaterEqual", "__ge
 def square(input):  # noqa: A002
     """input * input."""
     return Mul.call(input, input)
+
+
+def _alias(cls, name):
+    def fn(input, other):  # noqa: A002
+        return cls.call(input, other)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"The same as ``ops.{cls.name}``: {cls.__doc__}"
+    return fn
+
+
+eq, not_equal = _alias(Equal, "eq"), _alias(NotEqual, "not_equal")
+gt, ge = _alias(Greater, "gt"), _alias(GreaterEqual, "ge")
+lt, le = _alias(Less, "lt"), _alias(LessEqual, "le")
+
+
+def bmm(input_x, mat2):
+    """Batched matrix product of (..., n, m) and (..., m, p) Tensors of at least 3 dimensions."""
+    problems = Problems("bmm")
+    x = as_tensor("bmm", "input_x", input_x, problems)
+    y = as_tensor("bmm", "mat2", mat2, problems)
+    problems.raise_if_any()
+    if x.ndim < 3 or y.ndim < 3 or x.shape[-1] != y.shape[-2]:
+        raise ValueError(f"For 'bmm', 'input_x' and 'mat2' must be at least 3-D with "
+                         f"input_x.shape[-1] == mat2.shape[-2], but got shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)}.")
+    return MatMul.call(x, y)
+
+
+def depend(value, expr):
+    """``value`` unchanged (MindSpore's execution-order hint; eager code runs in order)."""
+    return value
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002,N803
+    """Vector norm of ``A`` over ``dim`` (all elements when None): ord None/'fro'/2 is the
+    Euclidean norm, inf/-inf the max/min of |A|, 0 the count of non-zeros, p the p-norm.
+    Matrix norms (a 2-tuple ``dim`` with ord 'nuc', +-1, +-2, +-inf) are not supported."""
+    from .array_func import ReduceMax, ReduceMin, ReduceSum  # noqa: PLC0415
+    x = as_tensor("norm", "A", A)
+    if dtype is not None:
+        x = Cast.call(x, dtype)
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"For 'norm', 'A' must be a float Tensor, but got {x.dtype}.")
+    matrix = isinstance(dim, (tuple, list)) and len(dim) == 2
+    if ord == "nuc" or (matrix and ord not in (None, "fro")):
+        raise ValueError(f"For 'norm', the matrix norm ord={ord!r} is not supported by "
+                         f"minispore (only 'fro' and vector norms).")
+    if ord == "fro" and not (matrix or dim is None):
+        raise ValueError("For 'norm', ord='fro' needs dim=None or a 2-tuple of dims.")
+    axis = None if dim is None else dim
+    if ord in (None, "fro", 2):
+        return Sqrt.call(ReduceSum.call(Mul.call(x, x), axis, keepdim))
+    if ord == float("inf"):
+        return ReduceMax.call(Abs.call(x), axis, keepdim)
+    if ord == float("-inf"):
+        return ReduceMin.call(Abs.call(x), axis, keepdim)
+    if ord == 0:
+        return ReduceSum.call(Cast.call(NotEqual.call(x, 0), x.dtype), axis, keepdim)
+    if isinstance(ord, (int, float)) and not isinstance(ord, bool):
+        s = ReduceSum.call(Pow.call(Abs.call(x), float(ord)), axis, keepdim)
+        return Pow.call(s, 1.0 / ord)
+    raise ValueError(f"For 'norm', 'ord' must be None, 'fro', a number or +-inf, but got "
+                     f"{ord!r}.")
