@@ -8,6 +8,7 @@ back are cut from the tape, so no saved activation outlives the call.
 """
 import numpy as np
 
+from ..common.parameter import Parameter
 from ..common.tensor import Tensor
 from ._autograd import backprop, detach_outputs, seed_like
 from ._function import recording
@@ -110,13 +111,38 @@ class GradOperation:
 def _positions(grad_position, n_args):
     if grad_position is None:
         return []
-    single = isinstance(grad_position, int)
+    single = isinstance(grad_position, int) and not isinstance(grad_position, bool)
     positions = [grad_position] if single else list(grad_position)
     for p in positions:
-        if not isinstance(p, int) or not -n_args <= p < n_args:
+        if isinstance(p, bool) or not isinstance(p, int):
+            raise TypeError(f"'grad_position' must be an int, a tuple of ints or None, but got "
+                            f"{grad_position!r}.")
+        if not -n_args <= p < n_args:
             raise ValueError(f"'grad_position' {grad_position!r} is out of range for "
                              f"{n_args} inputs.")
     return [p % n_args for p in positions]
+
+
+def _check_arguments(func, grad_position, weights, has_aux, return_ids):
+    """The argument checks shared by ``grad`` and ``value_and_grad``; returns the weights."""
+    if grad_position is None and weights is None:
+        raise ValueError(f"For '{func}', 'grad_position' and 'weights' cannot both be None.")
+    if grad_position is not None and not isinstance(grad_position, (int, tuple)) or \
+            isinstance(grad_position, bool):
+        raise TypeError(f"For '{func}', 'grad_position' must be an int, a tuple of ints or "
+                        f"None, but got {type(grad_position).__name__}.")
+    if isinstance(grad_position, tuple) and not grad_position:
+        raise ValueError(f"For '{func}', 'grad_position' must not be an empty tuple.")
+    for name, flag in (("has_aux", has_aux), ("return_ids", return_ids)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"For '{func}', '{name}' must be bool, but got "
+                            f"{type(flag).__name__}.")
+    w = _weights_tuple(weights)
+    for i, p in enumerate(w):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"For '{func}', 'weights' must be a Parameter, a list of Parameters "
+                            f"or a ParameterTuple, but element {i} is {type(p).__name__}.")
+    return w
 
 
 def _weights_tuple(weights):
@@ -125,36 +151,53 @@ def _weights_tuple(weights):
     return tuple(weights) if isinstance(weights, (list, tuple)) else (weights,)
 
 
-def _pack(grad_position, in_grads, weights, w_grads):
+def _pack(grad_position, positions, in_grads, weights, w_grads, return_ids):
+    if return_ids:
+        in_grads = tuple((i, g) for i, g in zip(positions, in_grads))
+        w_grads = tuple((p.name, g) for p, g in zip(_weights_tuple(weights), w_grads))
     ins = in_grads[0] if isinstance(grad_position, int) else in_grads
     if weights is None:
         return ins
-    ws = w_grads[0] if isinstance(weights, Tensor) else w_grads
+    ws = w_grads[0] if isinstance(weights, Parameter) else w_grads
     if grad_position is None:
         return ws
     return ins, ws
 
 
-def value_and_grad(fn, grad_position=0, weights=None, has_aux=False):
+def _aux_checked(out):
+    if not isinstance(out, tuple) or len(out) < 2:
+        raise ValueError("When has_aux is True, the function being differentiated must return "
+                         f"a tuple of more than one output, but it returned {type(out).__name__}"
+                         + (f" of {len(out)}" if isinstance(out, tuple) else "") + ".")
+    return out
+
+
+def value_and_grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False):
     """``f(*args) -> (value, grads)`` where grads are w.r.t. the inputs at ``grad_position``
-    and/or ``weights``, as ``mindspore.value_and_grad``. A single Parameter as ``weights`` gives
-    its gradient alone (shaped like it), a list or ParameterTuple a tuple. With ``has_aux``
-    only the first output is differentiated and the value is the whole output tuple."""
-    if grad_position is None and weights is None:
-        raise ValueError("'grad_position' and 'weights' cannot both be None.")
-    w = _weights_tuple(weights)
+    (an int gives one gradient, a tuple a tuple, None none) and/or ``weights``, as
+    ``mindspore.value_and_grad``. A single Parameter as ``weights`` gives its gradient alone
+    (shaped like it), a list or ParameterTuple a tuple; with both, ``(input_grads,
+    weight_grads)``. With ``has_aux`` (``fn`` must return 2+ outputs) only the first output is
+    differentiated and the value is the whole output tuple. With ``return_ids`` every gradient
+    becomes ``(input index or parameter name, gradient)``."""
+    w = _check_arguments("value_and_grad", grad_position, weights, has_aux, return_ids)
 
     def wrapper(*args):
-        out, in_grads, w_grads = _differentiate(fn, args, _positions(grad_position, len(args)),
-                                                w, has_aux=has_aux)
-        return out, _pack(grad_position, in_grads, weights, w_grads)
+        positions = _positions(grad_position, len(args))
+        out, in_grads, w_grads = _differentiate(fn, args, positions, w, has_aux=has_aux)
+        if has_aux:
+            _aux_checked(out)
+        return out, _pack(grad_position, positions, in_grads, weights, w_grads, return_ids)
 
     return wrapper
 
 
-def grad(fn, grad_position=0, weights=None, has_aux=False):
-    """``f(*args) -> grads`` (and ``(grads, aux)`` with ``has_aux``), as ``mindspore.grad``."""
-    vg = value_and_grad(fn, grad_position, weights, has_aux)
+def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False):
+    """``f(*args) -> grads``, as ``mindspore.grad`` (same arguments as :func:`value_and_grad`);
+    with ``has_aux``, ``(grads, aux)`` where ``aux`` is the tuple of outputs after the first,
+    not differentiated."""
+    _check_arguments("grad", grad_position, weights, has_aux, return_ids)
+    vg = value_and_grad(fn, grad_position, weights, has_aux, return_ids)
 
     def wrapper(*args):
         out, grads = vg(*args)

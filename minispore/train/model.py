@@ -343,9 +343,9 @@ class Model:
 
 def _resume_step_count(train_network, steps_done):
     """Start a fresh optimizer's step count at the resumed step, so a per-step learning-rate
-    schedule continues where the checkpoint left off. MindSpore restores its ``global_step``
-    Parameter from the checkpoint instead; minispore's checkpoints follow the guide's 18
-    entries, which have none, and ``initial_epoch`` says the same thing."""
+    schedule continues where the checkpoint left off. A loaded train checkpoint restores
+    ``global_step`` itself (then the count is not 0 and nothing changes); this covers resuming
+    from a checkpoint without optimizer state, where ``initial_epoch`` says the same thing."""
     optimizer = getattr(train_network, "optimizer", None)
     if steps_done and optimizer is not None and getattr(optimizer, "step_count", None) == 0:
         optimizer.step_count = steps_done
