@@ -10,12 +10,12 @@ setup(
     packages=find_packages(include=["minispore", "minispore.*"]),
     package_data={"minispore": ["train/*.proto"]},
     python_requires=">=3.9",
-    install_requires=["numpy>=1.22", "numba>=0.57", "protobuf>=4.21", "threadpoolctl>=3.1"],
+    install_requires=["numpy>=1.22", "numba>=0.57", "protobuf>=4.21"],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6"],
         "torch": ["torch"],
         "plot": ["matplotlib"],
         "dist": ["mpi4py>=3.1", "mpich"],
     },
-    entry_points={"console_scripts": ["minispore-ckpt=minispore.cli:main"]},
+    entry_points={"console_scripts": ["minispore-ckpt=minispore.cli.commands:main"]},
 )

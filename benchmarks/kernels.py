@@ -164,6 +164,38 @@ def lenet_cases(rng):
     return cases
 
 
+def layer_cases(rng):
+    """(name, gflop, peers) for the layer kernels (BatchNorm, ...) at small-CNN shapes: each
+    primitive's forward and its backward (all inputs' gradients) against torch's aten kernels."""
+    from minispore.ops.function import nn_func as NF
+    f32 = lambda *s: rng.uniform(-1, 1, s).astype(np.float32)  # noqa: E731
+    cases = []
+
+    def t(a):
+        return torch.from_numpy(a) if torch is not None else None
+
+    x, dy = f32(32, 16, 16, 16), f32(32, 16, 16, 16)
+    g, b = f32(16) + 1, f32(16)
+    rm, rv = np.zeros(16, np.float32), np.ones(16, np.float32)
+    _, node = ms.forward_node(NF.BatchNorm, x, g, b, running=(rm, rv), training=True,
+                              momentum=0.1, eps=1e-5)
+    tx, tg, tb, tdy, trm, trv = t(x), t(g), t(b), t(dy), t(rm), t(rv)
+    tstats = torch and torch.ops.aten.native_batch_norm(tx, tg, tb, trm.clone(), trv.clone(),
+                                                        True, 0.1, 1e-5)
+    cases.append(("batchnorm2d train fwd", None, {
+        "minispore": lambda: ms.forward_node(NF.BatchNorm, x, g, b, running=(rm, rv),
+                                             training=True, momentum=0.1, eps=1e-5),
+        "numpy": None,
+        "torch": torch and (lambda: torch.ops.aten.native_batch_norm(
+            tx, tg, tb, trm, trv, True, 0.1, 1e-5))}))
+    cases.append(("batchnorm2d train bwd", None, {
+        "minispore": lambda: node.backward(dy),
+        "numpy": None,
+        "torch": torch and (lambda: torch.ops.aten.native_batch_norm_backward(
+            tdy, tx, tg, trm, trv, tstats[1], tstats[2], True, 1e-5, (True, True, True)))}))
+    return cases
+
+
 def lenet_step_case(rng):
     """One whole LeNet training step (fwd + bwd + Momentum) through the array ops vs torch."""
     f32 = lambda *s: rng.uniform(-0.2, 0.2, s).astype(np.float32)  # noqa: E731
@@ -321,7 +353,8 @@ def main(args):
     for k, v in info.items():
         print(f"{k}: {v}")
     rng = np.random.default_rng(0)
-    results = time_cases(lenet_cases(rng) + [lenet_step_case(rng)], args.rounds, args.min_time,
+    results = time_cases(lenet_cases(rng) + layer_cases(rng) + [lenet_step_case(rng)],
+                         args.rounds, args.min_time,
                          args.settle)
     print()
     print_table(results, threads)

@@ -17,6 +17,8 @@ from .common import dtype as mstype
 from .common.dtype import *  # noqa: F401,F403
 from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
+from .context import (ParallelMode, get_auto_parallel_context, reset_auto_parallel_context,
+                      set_auto_parallel_context)
 
 __version__ = "0.1.0"
 
@@ -31,6 +33,7 @@ _LAZY = {
     "load_checkpoint": ("minispore.train.serialization", "load_checkpoint"),
     "load_param_into_net": ("minispore.train.serialization", "load_param_into_net"),
     "wait_async_saves": ("minispore.train.serialization", "wait_async_saves"),
+    "communication": ("minispore.communication", None),
 }
 
 

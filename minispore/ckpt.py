@@ -1,6 +1,6 @@
 """``python -m minispore.ckpt {inspect,verify,diff,convert} ...`` (same as ``minispore-ckpt``).
 
-See :mod:`minispore.cli` for the subcommands, exit codes and examples.
+A shim kept for the documented command; the CLI lives in :mod:`minispore.cli`.
 """
 import sys
 

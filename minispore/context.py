@@ -28,3 +28,11 @@ def get_context(key):
     if key not in _settings:
         raise ValueError(f"For 'get_context', unknown key {key!r}; known: {sorted(_settings)}.")
     return _settings[key]
+
+
+# Data-parallel settings live in their own module; MindSpore exposes them from `context` too.
+from ._auto_parallel import (ParallelMode, get_auto_parallel_context,  # noqa: E402
+                             reset_auto_parallel_context, set_auto_parallel_context)
+
+__all__ += ["ParallelMode", "set_auto_parallel_context", "get_auto_parallel_context",
+            "reset_auto_parallel_context"]

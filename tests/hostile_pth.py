@@ -159,3 +159,66 @@ def structural_payloads():
         ("legacy_bad_magic", b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x18.\x80\x02M\xe9\x03."),
     ]
     return cases
+
+
+def _memo(i):
+    return b"r" + struct.pack("<I", i)
+
+
+def _get(i):
+    return b"j" + struct.pack("<I", i)
+
+
+def dag_pickle(depth, kind="list", use="value"):
+    """A pickle sharing one container through the memo: ``X_k = [X_{k-1}, X_{k-1}]`` (or a dict /
+    tuple). ``depth`` 32 is under 1 KB and expands to 2**32 leaves; ``use`` puts the top node as a
+    state_dict value, a dict key (tuples), or the argument of an allowlisted call whose error
+    message formats it (``size``: torch.Size, ``param``: _rebuild_parameter)."""
+    body = {"list": b"]", "dict": b"}", "tuple": b")"}[kind] + _memo(0)
+    for k in range(1, depth + 1):
+        a = _get(k - 1)
+        body += b"0" + {"list": b"(" + a + a + b"l",     # POP the previous level, build the next
+                        "dict": b"(" + _u("a") + a + _u("b") + a + b"d",
+                        "tuple": a + a + b"\x86"}[kind] + _memo(k)
+    if use == "key":
+        return b"\x80\x02}" + body + _u("v") + b"s."
+    if use == "size":
+        return b"\x80\x02}" + _u("w") + b"ctorch\nSize\n" + body + b"\x85Rs."
+    if use == "param":
+        return (b"\x80\x02}" + _u("w") + b"ctorch._utils\n_rebuild_parameter\n" + body +
+                b"\x88)\x87Rs.")
+    return b"\x80\x02}" + _u("w") + body + b"s."
+
+
+def deep_pickle(depth, kind="list"):
+    """``{'w': [[[...]]]}`` (or nested dicts) ``depth`` levels deep, built with marks only (the
+    stack stays one deep per level), as the 200k-deep list that made RecursionError escape."""
+    if kind == "list":
+        nest = b"(" * depth + b"]" + b"l" * depth
+    elif kind == "stack":              # dicts nested through the stack alone, no marks
+        nest = (b"}" + _u("k")) * depth + b"}" + b"s" * depth
+    else:
+        nest = (b"(" + _u("k")) * depth + b"}" + b"d" * depth
+    return b"\x80\x02}" + _u("w") + nest + b"s."
+
+
+def cycle_pickle():
+    """A list that contains itself: ``L = [L]`` (any naive walk never ends)."""
+    return b"\x80\x02}" + _u("w") + b"]" + _memo(0) + _get(0) + b"as."
+
+
+def amplification_payloads():
+    """Small pickles whose object graph is exponentially larger than the file, or deep/cyclic."""
+    cases = []
+    for kind in ("list", "dict"):
+        for depth in (24, 32, 60):
+            cases.append((f"dag_{kind}_{depth}", torch_zip(dag_pickle(depth, kind))))
+    for use in ("size", "param"):
+        cases.append((f"dag_list_32_in_{use}", torch_zip(dag_pickle(32, "list", use))))
+    cases.append(("dag_tuple_32_as_key", torch_zip(dag_pickle(32, "tuple", "key"))))
+    cases.append(("dag_tuple_32_in_size", torch_zip(dag_pickle(32, "tuple", "size"))))
+    cases.append(("deep_list_200k", torch_zip(deep_pickle(200_000))))
+    cases.append(("deep_dict_200k", torch_zip(deep_pickle(200_000, "dict"))))
+    cases.append(("deep_dict_on_stack_100k", torch_zip(deep_pickle(100_000, "stack"))))
+    cases.append(("self_cycle", torch_zip(cycle_pickle())))
+    return cases

@@ -13,7 +13,7 @@ from test_app_train import write_idx
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NET = ["conv1.weight", "conv2.weight", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias",
        "fc3.weight", "fc3.bias"]
-OPT = ["learning_rate", "momentum"] + ["moments." + n for n in NET]
+OPT = ["global_step", "learning_rate", "momentum"] + ["moments." + n for n in NET]  # MindSpore 2.x
 
 
 def _tutorial():
@@ -84,7 +84,7 @@ def test_printed_lines(ran):
     net_dict = "{" + ", ".join(f"'{n}': Parameter (name={n})" for n in NET) + "}"
     full_dict = "{" + ", ".join(f"'{n}': Parameter (name={n})" for n in NET + OPT) + "}"
     filtered = "{" + ", ".join(f"'{n}': Parameter (name={n})"
-                               for n in NET + OPT[:2]) + "}"
+                               for n in NET + OPT[:3]) + "}"
     assert lines.count(net_dict) == 2 and lines.count(full_dict) == 2 and filtered in lines
     assert ("[{'name': 'epoch_size', 'data': Tensor(shape=[], dtype=Int64, value= 10)}, "
             "{'name': 'learning_rate', 'data': Tensor(shape=[], dtype=Float64, value= 0.01)}]"

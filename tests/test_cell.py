@@ -5,10 +5,12 @@ import pytest
 from minispore import Parameter, Tensor, nn
 from lenet import LeNet5
 
+# The guide's print plus MindSpore 2.x's ``global_step`` (2.10 lists all 19).
 GUIDE_TRAIN_PARAMS = (
     "[Parameter (name=conv1.weight), Parameter (name=conv2.weight), Parameter (name=fc1.weight), "
     "Parameter (name=fc1.bias), Parameter (name=fc2.weight), Parameter (name=fc2.bias), "
-    "Parameter (name=fc3.weight), Parameter (name=fc3.bias), Parameter (name=learning_rate), "
+    "Parameter (name=fc3.weight), Parameter (name=fc3.bias), Parameter (name=global_step), "
+    "Parameter (name=learning_rate), "
     "Parameter (name=momentum), Parameter (name=moments.conv1.weight), "
     "Parameter (name=moments.conv2.weight), Parameter (name=moments.fc1.weight), "
     "Parameter (name=moments.fc1.bias), Parameter (name=moments.fc2.weight), "

@@ -217,7 +217,8 @@ def test_append_info_entries(tmp_path):
     _train(tmp_path, "I", epochs=2, save_checkpoint_steps=4,
            append_info=["epoch_num", "step_num", {"lr": 0.5, "tag": "run1", "flag": True}])
     params = load_checkpoint(str(tmp_path / "I-2_2.ckpt"))
-    assert list(params) == ["weight", "bias", "learning_rate", "momentum", "moments.weight",
+    assert list(params) == ["weight", "bias", "global_step", "learning_rate", "momentum",
+                            "moments.weight",
                             "moments.bias", "epoch_num", "step_num", "lr", "tag", "flag"]
     assert params["epoch_num"].dtype == ms.int64 and params["epoch_num"].shape == ()
     assert int(params["epoch_num"].asnumpy()) == 2 and int(params["step_num"].asnumpy()) == 4

@@ -248,7 +248,7 @@ def test_diff_nan_equals_nan_and_across_formats(capsys, tmp_path):
 
 
 def test_diff_reads_one_tensor_of_each_file_at_a_time(capsys, monkeypatch, tmp_path, rng):
-    from minispore import _cli_formats
+    from minispore.cli import _formats as _cli_formats
     a, b = tmp_path / "a.ckpt", tmp_path / "b.ckpt"
     values = lenet_like(rng)
     save_checkpoint(values, str(a))

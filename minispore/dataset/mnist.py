@@ -64,20 +64,42 @@ def read_header(path, image):
     return count, size
 
 
+_CHUNK = 1 << 22
+
+
 def read_payload(path, count, header, item_size):
-    """The ``count * item_size`` bytes after the header as a uint8 array."""
+    """The ``count * item_size`` bytes after the header as a uint8 array.
+
+    Streamed into an array of exactly the declared size, one chunk at a time, and one byte more
+    is asked for at the end: a small ``.gz`` that inflates to gigabytes is refused after reading
+    at most the declared size + 1 byte, and memory grows only with the data actually present
+    (``np.empty`` pages are not touched until written).
+    """
     expected = count * item_size
     try:
+        out = np.empty(expected, dtype=np.uint8)
+    except (MemoryError, ValueError):
+        raise RuntimeError(f"Invalid mnist file {path}: the header promises {count} items "
+                           f"({expected} bytes), more than can be allocated.") from None
+    view, got = memoryview(out), 0
+    try:
         with _open(path) as f:
-            data = f.read()
+            if len(f.read(header)) != header:
+                got = -1
+            while 0 <= got < expected:
+                n = f.readinto(view[got:got + _CHUNK])
+                if not n:
+                    break
+                got += n
+            extra = f.read(1) if got == expected else b""
     except (OSError, EOFError, zlib.error) as e:
         raise RuntimeError(f"Invalid mnist file {path}: cannot decompress or read it ({e}).") \
             from e
-    payload = np.frombuffer(data, dtype=np.uint8, offset=min(header, len(data)))
-    if payload.size != expected:
+    if got != expected or extra:
+        held = "more" if extra else f"{max(got, 0)}"
         raise RuntimeError(f"Invalid mnist file {path}: the header promises {count} items "
-                           f"({expected} bytes after the header) but it holds {payload.size}.")
-    return payload
+                           f"({expected} bytes after the header) but it holds {held}.")
+    return out
 
 
 class MnistDataset(ArraySource):

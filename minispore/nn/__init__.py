@@ -8,6 +8,8 @@ from .loss import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .wrap import *  # noqa: F401,F403
 from .metrics import Accuracy, Loss, Metric, get_metric_fn, get_metrics
+from .learning_rate_schedule import *  # noqa: F401,F403
+from .dynamic_lr import *  # noqa: F401,F403
 from .metrics import (F1, MAE, MSE, ConfusionMatrix, Fbeta, Precision, Recall,  # noqa: F401
                       Top1CategoricalAccuracy, Top5CategoricalAccuracy, TopKCategoricalAccuracy,
                       rearrange_inputs)

@@ -8,9 +8,10 @@ per group.
 import numpy as np
 
 from ..kernels import lazy
+from . import _buffers
 from ._blas import matmul as _matmul
-from ._malloc import tune_once
-from ._warmup import start_if_cold
+from ._malloc import tune_if_requested
+from ._warmup import start_if_requested
 
 _conv, _i2c = lazy("conv"), lazy("im2col")
 
@@ -69,7 +70,7 @@ def _pad_input(x, padding):
 def _im2col(x, KH, KW, out_shape, stride, padding, dilation, group):
     N, _, OH, OW = out_shape
     R = x.shape[1] // group * KH * KW
-    cols = np.empty((group, R, N, OH, OW), dtype=x.dtype)
+    cols = _buffers.empty((group, R, N, OH, OW), dtype=x.dtype)
     _i2c.im2col(cols, x, KH, KW, stride[0], stride[1], padding[0], padding[2],
                 dilation[0], dilation[1])
     return cols.reshape(group, R, N * OH * OW)
@@ -81,11 +82,11 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     ``cache``: an optional dict; the im2col matrix is kept in it so that
     :func:`conv2d_backward_weight` given the same dict does not rebuild it.
     """
-    tune_once()
-    start_if_cold()
+    tune_if_requested()
+    start_if_requested()
     y_shape = _out_shape(x.shape, w.shape, stride, padding, dilation)
     O, Cg, KH, KW = w.shape
-    y = np.empty(y_shape, dtype=x.dtype)
+    y = _buffers.empty(y_shape, dtype=x.dtype)
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
         _conv.conv2d_fwd_direct(y, _pad_input(x, padding), w, stride[0], stride[1],
                                 dilation[0], dilation[1], group)
@@ -94,7 +95,7 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     if cache is not None:
         cache["cols"] = cols
     N, _, OH, OW = y_shape
-    tmp = np.empty((group, O // group, N * OH * OW), dtype=x.dtype)
+    tmp = _buffers.empty((group, O // group, N * OH * OW), dtype=x.dtype)
     w2 = w.reshape(group, O // group, -1)
     for g in range(group):
         _matmul(w2[g], cols[g], out=tmp[g])
@@ -109,23 +110,23 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
     N, C, H, W = x_shape
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
         top, bottom, left, right = padding
-        dxp = np.empty((N, C, H + top + bottom, W + left + right), dtype=dy.dtype)
+        dxp = _buffers.empty((N, C, H + top + bottom, W + left + right), dtype=dy.dtype)
         _conv.conv2d_bwd_input_direct(dxp, dy, w, stride[0], stride[1],
                                       dilation[0], dilation[1], group)
         if any(padding):
             dxp = np.ascontiguousarray(dxp[:, :, top:top + H, left:left + W])
         return dxp
     _, _, OH, OW = y_shape
-    dyt = np.empty((O, N, OH, OW), dtype=dy.dtype)
+    dyt = _buffers.empty((O, N, OH, OW), dtype=dy.dtype)
     _i2c.nchw_to_cnhw(dyt, dy)
     dyt = dyt.reshape(group, O // group, N * OH * OW)
     R = Cg * KH * KW
-    dcols = np.empty((group, R, N, OH, OW), dtype=dy.dtype)
+    dcols = _buffers.empty((group, R, N, OH, OW), dtype=dy.dtype)
     dcols2 = dcols.reshape(group, R, N * OH * OW)
     w2 = w.reshape(group, O // group, R)
     for g in range(group):
         _matmul(w2[g].T, dyt[g], out=dcols2[g])
-    dx = np.empty(x_shape, dtype=dy.dtype)
+    dx = _buffers.empty(x_shape, dtype=dy.dtype)
     _i2c.col2im(dx, dcols, KH, KW, stride[0], stride[1], padding[0], padding[2],
                 dilation[0], dilation[1])
     return dx
@@ -147,7 +148,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cac
     if cols is None:
         cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
     N, _, OH, OW = y_shape
-    dyt = np.empty((O, N, OH, OW), dtype=dy.dtype)
+    dyt = _buffers.empty((O, N, OH, OW), dtype=dy.dtype)
     _i2c.nchw_to_cnhw(dyt, dy)
     dyt = dyt.reshape(group, O // group, N * OH * OW)
     dw2 = dw.reshape(group, O // group, Cg * KH * KW)

@@ -10,9 +10,11 @@ cache; when this process reaches its backward pass it loads what the helper has 
 compiles the rest itself (a race costs only duplicate work, never a wrong kernel: numba
 replaces cache files atomically and checks their source stamp).
 
-One helper per cold cache directory (a claim file there, taken over after 5 minutes); only
-with caching and parallel kernels on (the defaults) and never from a frozen application;
-``MINISPORE_WARMUP=0`` turns it off.
+A helper process is a change to the host process the user must ask for:
+``minispore.runtime.start_compile_helper()`` or ``MINISPORE_WARMUP=1`` (default off). One helper
+per cold cache directory (a claim file there, taken over after 5 minutes); only with caching and
+parallel kernels on (the defaults) and never from a frozen application. It reads numba's cache
+layout to tell a cold cache, so another numba version simply gets no helper.
 """
 import os
 import subprocess
@@ -21,7 +23,7 @@ import time
 
 import numpy as np
 
-__all__ = ["start_if_cold"]
+__all__ = ["start_if_cold", "start_if_requested", "requested", "started"]
 
 _state = {"started": False}
 _CLAIM_SECONDS = 300  # a claim older than this is taken over (its helper must have died)
@@ -64,13 +66,27 @@ def _claim(cache_dir):
     return True
 
 
+def requested():
+    """Whether ``MINISPORE_WARMUP`` asks for the helper (default: no)."""
+    return os.environ.get("MINISPORE_WARMUP", "0").strip().lower() not in (
+        "", "0", "false", "no", "off")
+
+
+def start_if_requested():
+    """``start_if_cold()`` if the environment asks for it (called at the first convolution)."""
+    return start_if_cold() if requested() else None
+
+
+def started():
+    """Whether this process has started (or tried to start) the helper."""
+    return _state["started"]
+
+
 def start_if_cold():
     """Start the helper once per process when the cache is cold; returns the Popen or None."""
     if _state["started"]:
         return None
     _state["started"] = True
-    if os.environ.get("MINISPORE_WARMUP", "1").strip().lower() in ("0", "false", "no", "off"):
-        return None
     if getattr(sys, "frozen", False):  # sys.executable is the application, not Python
         return None
     cache_dir = _cold()

@@ -2,7 +2,7 @@
 
 The guide's recipe (``torch.load(f)['state_dict']`` then ``save_checkpoint``) executes whatever the
 ``.pth`` pickle says. Here :func:`load_pytorch` parses the ``torch.save`` container and interprets its
-pickle against a tiny allowlist (see ``_torch_pickle``), so a hostile file can only produce a
+pickle against a tiny allowlist (see ``_torch.allowlist``), so a hostile file can only produce a
 :class:`ConversionError` — torch is never imported. :func:`pytorch2mindspore` keeps the guide's name
 and writes a ``.ckpt`` through ``minispore.train.serialization.save_checkpoint``.
 
@@ -21,9 +21,9 @@ import numpy as np
 from ..common import dtype as mstype
 from ..common.tensor import Tensor
 from ._ckpt_io import atomic_write
-from ._torch_archive import TorchFile
-from ._torch_pickle import (ConversionError, CorruptFileError, Limits, TensorRef,
-                            UnsafePickleError)
+from ._torch.archive import TorchFile
+from ._torch.allowlist import (ConversionError, CorruptFileError, Limits, TensorRef,
+                               UnsafePickleError, brief)
 
 __all__ = ["ConversionError", "UnsafePickleError", "CorruptFileError", "Limits", "load_pytorch",
            "pytorch2mindspore", "load_npz", "save_npz", "load_params", "save_params",
@@ -53,7 +53,7 @@ def _select(obj, state_dict_key, where):
         (state_dict_key,) if isinstance(state_dict_key, str) else tuple(state_dict_key))
     for depth, key in enumerate(path):
         if not isinstance(obj, dict) or key not in obj:
-            have = list(obj)[:20] if isinstance(obj, dict) else type(obj).__name__
+            have = brief(list(obj)[:20], 300) if isinstance(obj, dict) else type(obj).__name__
             raise ConversionError(f"{where}: no key {key!r} at {list(path[:depth]) or 'top level'}; "
                                   f"available: {have}")
         obj = obj[key]
@@ -64,13 +64,13 @@ def _select(obj, state_dict_key, where):
 
 
 def _not_flat_message(obj, path, where):
-    keys = [f"{k!r} ({_describe(v)})" for k, v in list(obj.items())[:20]]
+    keys = [f"{brief(k, 60)} ({_describe(v)})" for k, v in list(obj.items())[:20]]
     hint = [k for k, v in obj.items() if isinstance(v, dict)
             and v and all(isinstance(x, TensorRef) for x in v.values())]
     msg = f"{where}: {list(path) if path else 'the top level'} is not a flat dict of tensors; keys: " \
           + ", ".join(keys)
     if hint:
-        msg += f". Pass state_dict_key={hint[0]!r}"
+        msg += f". Pass state_dict_key={brief(hint[0], 200)}"
     return msg + " (or skip_non_tensors=True to drop non-tensor entries)."
 
 
@@ -93,6 +93,14 @@ def load_pytorch(path, *, state_dict_key=None, strip_prefix=None, skip_non_tenso
         CorruptFileError: truncated or inconsistent file (sizes, offsets, strides).
         ConversionError: anything else (unsupported dtype, wrong structure); base of both above.
     """
+    try:
+        return _load_pytorch(path, state_dict_key, strip_prefix, skip_non_tensors, limits)
+    except RecursionError:   # belt and braces: the pickle reader caps nesting before this
+        name = "<bytes>" if isinstance(path, (bytes, bytearray)) else os.fspath(path)
+        raise CorruptFileError(f"{name}: objects nested too deeply to read") from None
+
+
+def _load_pytorch(path, state_dict_key, strip_prefix, skip_non_tensors, limits):
     with TorchFile(path, limits) as tf:
         where = tf.name
         root = tf.load()
@@ -106,7 +114,7 @@ def load_pytorch(path, *, state_dict_key=None, strip_prefix=None, skip_non_tenso
                     continue
                 raise ConversionError(_not_flat_message(sd, path_keys, where))
             if type(name) is not str:
-                raise ConversionError(f"{where}: parameter name {name!r:.60} is not a string")
+                raise ConversionError(f"{where}: parameter name {brief(name, 60)} is not a string")
             new = name[len(strip_prefix):] if strip_prefix and name.startswith(strip_prefix) \
                 else name
             if new in out:

@@ -9,8 +9,11 @@ from ..common.tensor import Tensor
 from ..nn.cell import Cell
 from ..nn.metrics import Loss, get_metrics
 from ..nn.wrap import TrainOneStepCell, WithEvalCell, WithLossCell
+from .._auto_parallel import get_auto_parallel_context
+from ._parallel_metrics import reduce_metrics
 from .callback._callback import (CallbackManager, InternalCallbackParam, RunContext,
                                  check_methods_for_custom_callbacks)
+from .callback._rank import data_parallel_world_size
 
 __all__ = ["Model"]
 
@@ -77,6 +80,14 @@ class Model:
 
     ``train`` adds no per-step work beyond the callback hooks: the train network's loss Tensor
     (computed before that step's update) is stored in ``cb_params.net_outputs`` without a copy.
+
+    Data-parallel training (``communication.init()`` and
+    ``set_auto_parallel_context(parallel_mode=ParallelMode.DATA_PARALLEL)`` before the Model is
+    built; each rank passes its shard of the dataset): the train network's
+    ``TrainOneStepCell`` reduces the gradients over the ranks; ``eval`` sums the metrics'
+    counters over the ranks, so every rank gets the figure of the whole (sharded) dataset;
+    ``cb_params.device_number`` is the number of ranks. LossMonitor, TimeMonitor and
+    ModelCheckpoint act on rank 0 only.
     """
 
     def __init__(self, network, loss_fn=None, optimizer=None, metrics=None, eval_network=None,
@@ -206,11 +217,13 @@ class Model:
         check_methods_for_custom_callbacks(callbacks, "train")
         manager = CallbackManager(callbacks)
         cb_params = InternalCallbackParam(
-            batch_num=batch_num, cur_step_num=0, dataset_sink_mode=False, device_number=1,
+            batch_num=batch_num, cur_step_num=0, dataset_sink_mode=False,
+            device_number=data_parallel_world_size(),
             epoch_num=epoch - initial_epoch, initial_epoch=initial_epoch, initial_step=0,
             last_save_ckpt_step=None, latest_ckpt_file=None, list_callback=manager,
             loss_fn=self._loss_fn, loss_scale_mananger=None, mode="train",
-            network=self._network, optimizer=self._optimizer, parallel_mode="stand_alone",
+            network=self._network, optimizer=self._optimizer,
+            parallel_mode=get_auto_parallel_context("parallel_mode"),
             train_dataset=dataset, train_dataset_element=None, train_network=self._train_network)
         with manager:
             self._train_process(epoch, initial_epoch, dataset, manager, cb_params, valid,
@@ -299,6 +312,8 @@ class Model:
                 eval_loss.update(outputs[self._eval_indexes[0]])
             if run_context._stop_requested:
                 break
+        if data_parallel_world_size() > 1:
+            reduce_metrics(self._metric_fns)
         metrics = {name: metric.eval() for name, metric in self._metric_fns.items()}
         cb_params.metrics = metrics
         manager.on_eval_epoch_end(run_context)

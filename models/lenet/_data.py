@@ -77,10 +77,13 @@ def count_images(split_dir, split):
     return read_header(_find(split_dir, FILES[split][0]), True)[0]
 
 
-def create_eval_dataset(data_path, batch_size=256):
+def create_eval_dataset(data_path, batch_size=256, num_shards=None, shard_id=None):
     """The test split with ``create_dataset``'s transforms but no shuffle and no dropped
-    remainder, so that every test image is scored exactly once."""
-    mnist_ds = ds.MnistDataset(data_path, shuffle=False)
+    remainder, so that every test image is scored exactly once (with ``num_shards``, once
+    over all shards when ``num_shards`` divides the count; else the shards are padded to equal
+    sizes by repeating up to ``num_shards - 1`` images, as MindSpore does)."""
+    mnist_ds = ds.MnistDataset(data_path, shuffle=False, num_shards=num_shards,
+                               shard_id=shard_id)
     mnist_ds = mnist_ds.map(operations=C.TypeCast(mstype.int32), input_columns="label")
     mnist_ds = mnist_ds.map(operations=[CV.Resize((32, 32), interpolation=Inter.LINEAR),
                                         CV.Rescale(1.0 / 255.0, 0.0),

@@ -52,11 +52,15 @@ class EpochReport(Callback):
         ckpt_name (callable): ``ckpt_name(epoch, steps)`` -> the checkpoint file of that epoch.
         test_images (int): size of the test split (for the "(971/1000)" count).
 
-    ``rows`` keeps every epoch's record (also written to the log).
+    ``rows`` keeps every epoch's record (also written to the log). With ``quiet`` (ranks
+    other than 0 of a data-parallel run) it still evaluates, since evaluation is collective,
+    but writes and prints nothing.
     """
 
-    def __init__(self, model, eval_dataset, progress, log_path, ckpt_name=None, test_images=None):
+    def __init__(self, model, eval_dataset, progress, log_path, ckpt_name=None, test_images=None,
+                 quiet=False):
         super().__init__()
+        self.quiet = quiet
         self.model, self.eval_dataset, self.progress = model, eval_dataset, progress
         self.log_path, self.ckpt_name, self.test_images = log_path, ckpt_name, test_images
         self.rows = []
@@ -69,6 +73,8 @@ class EpochReport(Callback):
         if self.ckpt_name is not None:
             row["checkpoint"] = self.ckpt_name(cb.cur_epoch_num, cb.batch_num)
         self.rows.append(row)
+        if self.quiet:
+            return
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         count = f" ({round(acc * self.test_images)}/{self.test_images})" if self.test_images else ""

@@ -15,11 +15,14 @@ from minispore.common import dtype as mstype
 from minispore.dataset.vision import Inter
 
 
-def create_dataset(data_path, batch_size=32, repeat_size=1, num_parallel_workers=1):
+def create_dataset(data_path, batch_size=32, repeat_size=1, num_parallel_workers=1,
+                   num_shards=None, shard_id=None):
     """MNIST from ``data_path`` as LeNet5 wants it: shuffled batches of
-    image (batch_size, 1, 32, 32) float32, standardised, and label (batch_size,) int32."""
+    image (batch_size, 1, 32, 32) float32, standardised, and label (batch_size,) int32.
+    ``num_shards``/``shard_id`` (data-parallel training) read one of ``num_shards`` equal
+    parts of the shuffled images."""
     # define dataset
-    mnist_ds = ds.MnistDataset(data_path)
+    mnist_ds = ds.MnistDataset(data_path, num_shards=num_shards, shard_id=shard_id)
 
     resize_height, resize_width = 32, 32
     rescale = 1.0 / 255.0

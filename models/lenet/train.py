@@ -14,6 +14,12 @@ progress line and a test-accuracy report after each epoch. The metrics go to
 
 Same seed and same data give the same final checkpoint, byte for byte; a run resumed from
 epoch k's checkpoint ends with the same bytes as an uninterrupted one.
+
+Data-parallel: ``mpiexec -n 2 python models/lenet/train.py`` (needs ``pip install
+'minispore[dist]'``). The script calls ``communication.init()``; with more than one rank it
+trains in ``ParallelMode.DATA_PARALLEL`` with ``gradients_mean=True``, each rank reading its
+shard of the training and test images; ``--batch-size`` is per rank (a step uses
+ranks x batch images). Rank 0 alone prints, writes the checkpoints, the metrics log and the plot.
 """
 import argparse
 import os
@@ -26,6 +32,7 @@ sys.path.insert(0, HERE)
 import minispore as ms                                                  # noqa: E402
 import minispore.nn as nn                                               # noqa: E402
 from minispore import Model, load_checkpoint, load_param_into_net       # noqa: E402
+from minispore.communication import get_group_size, get_rank, init      # noqa: E402
 from minispore.train.callback import (CheckpointConfig, LossMonitor,    # noqa: E402
                                       ModelCheckpoint)
 
@@ -105,7 +112,7 @@ def restore(train_net, path, epochs):
     params.pop("step_num", None)
     not_loaded, _ = load_param_into_net(train_net, params)
     weights = [n for n in not_loaded if not n.startswith("moments.") and
-               n not in ("learning_rate", "momentum")]
+               n not in ("global_step", "learning_rate", "momentum")]
     if weights:
         raise UsageError(f"--resume {path}: not a LeNet5 checkpoint (missing {', '.join(weights)})")
     if not_loaded:
@@ -126,11 +133,24 @@ def _show(path):
     return path if rel.startswith(os.pardir) else rel
 
 
+def _join_ranks():
+    """``(rank, ranks)``: under mpiexec the data-parallel job's, else ``(0, 1)``."""
+    init()
+    rank, ranks = get_rank(), get_group_size()
+    if ranks > 1:
+        ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL,
+                                     gradients_mean=True)
+    return rank, ranks
+
+
 def run(args):
     """Train as ``args`` says; returns a dict with the final accuracy, checkpoint and wall time."""
     start = time.perf_counter()
+    rank, ranks = _join_ranks()
+    main_rank = rank == 0
+    say = print if main_rank else (lambda *a, **k: None)
     train_dir, test_dir, described = _data.resolve(args.data)
-    print(f"Data: {described}", flush=True)
+    say(f"Data: {described}", flush=True)
     ms.set_seed(args.seed)
 
     network = LeNet5()
@@ -139,11 +159,13 @@ def run(args):
                           momentum=args.momentum)
     model = Model(network, net_loss, net_opt, metrics={"Accuracy": nn.Accuracy()})
 
-    ds_train = create_dataset(train_dir, batch_size=args.batch_size)
+    shard = {"num_shards": ranks, "shard_id": rank} if ranks > 1 else {}
+    ds_train = create_dataset(train_dir, batch_size=args.batch_size, **shard)
     steps = ds_train.get_dataset_size()
     if steps < 1:
-        raise UsageError(f"{train_dir} has fewer images than one batch of {args.batch_size}")
-    ds_test = _data.create_eval_dataset(test_dir)
+        raise UsageError(f"{train_dir} has fewer images than one batch of {args.batch_size}"
+                         + (f" per rank ({ranks} ranks)" if ranks > 1 else ""))
+    ds_test = _data.create_eval_dataset(test_dir, **shard)
     test_images = _data.count_images(test_dir, "test")
     train_images = _data.count_images(train_dir, "train")
 
@@ -151,10 +173,12 @@ def run(args):
     if args.resume:
         initial_epoch = restore(model.train_network, args.resume, args.epochs)
         _data.set_pipeline_epoch(ds_train, initial_epoch)
-        print(f"Resuming from {args.resume} after epoch {initial_epoch}", flush=True)
-    print(f"LeNet5: {train_images:,} training images ({steps} steps of {args.batch_size}), "
-          f"{test_images:,} test images; epochs {initial_epoch + 1}..{args.epochs}, "
-          f"Momentum(lr={args.lr}, momentum={args.momentum}), seed {args.seed}", flush=True)
+        say(f"Resuming from {args.resume} after epoch {initial_epoch}", flush=True)
+    per_step = f"{args.batch_size}" if ranks == 1 else \
+        f"{ranks} ranks x {args.batch_size} = {ranks * args.batch_size}"
+    say(f"LeNet5: {train_images:,} training images ({steps} steps of {per_step}), "
+        f"{test_images:,} test images; epochs {initial_epoch + 1}..{args.epochs}, "
+        f"Momentum(lr={args.lr}, momentum={args.momentum}), seed {args.seed}", flush=True)
 
     config = CheckpointConfig(save_checkpoint_steps=steps, keep_checkpoint_max=args.keep_max,
                               async_save=args.async_save,
@@ -163,15 +187,20 @@ def run(args):
     ckpoint = ModelCheckpoint(prefix=PREFIX, directory=args.ckpt_dir, config=config)
     prefix = ckpoint.prefix
     log_path = os.path.join(ckpoint.directory, f"{prefix}_metrics.jsonl")
-    progress = ProgressBar(args.batch_size, live=False if (args.plain or args.loss_every) else None)
+    progress = ProgressBar(ranks * args.batch_size,
+                           stream=None if main_rank else open(os.devnull, "w"),
+                           live=False if (args.plain or args.loss_every) else None)
     report = EpochReport(model, ds_test, progress, log_path, test_images=test_images,
-                         ckpt_name=lambda e, s: f"{prefix}-{e}_{s}.ckpt")
+                         ckpt_name=lambda e, s: f"{prefix}-{e}_{s}.ckpt", quiet=not main_rank)
     callbacks = [ckpoint, LossMonitor(args.loss_every), progress, report]
     model.train(args.epochs, ds_train, callbacks=callbacks, initial_epoch=initial_epoch)
 
     wall = time.perf_counter() - start
-    png = plot(report.rows, default_png(log_path))
     final = report.rows[-1]["test_accuracy"]
+    if not main_rank:
+        return {"accuracy": final, "checkpoint": None, "log": None, "wall": wall,
+                "rows": report.rows}
+    png = plot(report.rows, default_png(log_path))
     ckpt_path = ckpoint.latest_ckpt_file_name
     print(f"Final test accuracy: {100 * final:.2f}% ({round(final * test_images)}/{test_images}) "
           f"after epoch {args.epochs}; wall time {fmt_time(wall)} ({wall:.1f} s)")

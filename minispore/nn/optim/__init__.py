@@ -2,7 +2,7 @@
 is re-exported."""
 import importlib
 
-MODULES = ('optimizer', 'momentum')
+MODULES = ('optimizer', 'momentum', 'sgd', 'adam', 'rmsprop', 'ada_grad')
 __all__ = []
 for _name in MODULES:
     _module = importlib.import_module(f"{__name__}.{_name}")

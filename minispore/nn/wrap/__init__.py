@@ -1,7 +1,7 @@
 """Cell wrappers for training and evaluation: every module's ``__all__`` is re-exported."""
 import importlib
 
-MODULES = ('cell_wrapper',)
+MODULES = ('cell_wrapper', 'grad_reducer')
 __all__ = []
 for _name in MODULES:
     _module = importlib.import_module(f"{__name__}.{_name}")

@@ -2,7 +2,10 @@
 import numpy as np
 
 from ... import ops
+from ..._auto_parallel import ParallelMode, get_auto_parallel_context
+from ...communication import management
 from ..cell import Cell
+from .grad_reducer import DistributedGradReducer, broadcast_parameters
 
 __all__ = ["WithLossCell", "TrainOneStepCell", "WithEvalCell"]
 
@@ -32,8 +35,14 @@ class WithLossCell(Cell):
 
 class TrainOneStepCell(Cell):
     """One training step: forward, gradients of the loss w.r.t. the optimizer's parameters,
-    ``grad_reducer`` (identity here; the all-reduce of data-parallel training), optimizer
-    update. Returns the loss computed before the update.
+    ``grad_reducer``, optimizer update. Returns the loss computed before the update.
+
+    ``grad_reducer`` is the identity, except in data-parallel mode
+    (``set_auto_parallel_context(parallel_mode=ParallelMode.DATA_PARALLEL)`` after
+    ``communication.init()``; ``reducer_flag`` is then True, as in MindSpore): it is a
+    :class:`DistributedGradReducer` summing the gradients over the ranks (averaging them when
+    ``gradients_mean``), and the construction broadcasts every parameter of ``network`` from
+    rank 0, so all replicas start identical.
 
     Args:
         network (Cell): returns the loss (e.g. a WithLossCell).
@@ -56,6 +65,11 @@ class TrainOneStepCell(Cell):
         self.sens = 1.0 if sens is None else float(sens)
         self.return_grad = return_grad
         self.grad_reducer = _identity
+        self.parallel_mode = get_auto_parallel_context("parallel_mode")
+        self.reducer_flag = self.parallel_mode in (ParallelMode.DATA_PARALLEL,
+                                                   ParallelMode.HYBRID_PARALLEL)
+        if self.reducer_flag:
+            self.grad_reducer = _data_parallel_reducer(self.network, self.weights)
         self.grad_fn = ops.value_and_grad(self.network, None, tuple(self.weights))
 
     def construct(self, *inputs):
@@ -71,6 +85,18 @@ class TrainOneStepCell(Cell):
 
 def _identity(grads):
     return grads
+
+
+def _data_parallel_reducer(network, weights):
+    """The reducer of data-parallel training, after making every replica equal to rank 0's."""
+    size = management.get_group_size()
+    degree = get_auto_parallel_context("device_num")
+    if degree != size:
+        raise ValueError(f"For 'TrainOneStepCell', set_auto_parallel_context(device_num={degree})"
+                         f" does not match the {size} processes of the job; leave device_num "
+                         f"unset or set it to the number of ranks.")
+    broadcast_parameters(network.get_parameters())
+    return DistributedGradReducer(weights, get_auto_parallel_context("gradients_mean"), degree)
 
 
 class WithEvalCell(Cell):

@@ -2,7 +2,9 @@
 softmax and softmax cross-entropy."""
 import numpy as np
 
+from ...common.tensor import Tensor
 from ...kernels import lazy
+from .. import _buffers
 from .. import _conv_ops as C
 from .._autograd import register_backward_fusion
 from .._blas import matmul as _matmul
@@ -28,12 +30,12 @@ class ReLU(Function):
         return (x,), {}
 
     def forward(self, x):
-        self.y = np.empty_like(x)
+        self.y = _buffers.empty_like(x)
         _act.relu_fwd(self.y.reshape(-1), x.reshape(-1))
         return self.y
 
     def backward(self, dy):
-        dx = np.empty_like(dy)
+        dx = _buffers.empty_like(dy)
         _act.relu_bwd(dx.reshape(-1), np.ascontiguousarray(dy).reshape(-1), self.y.reshape(-1))
         return (dx,)
 
@@ -177,8 +179,8 @@ class MaxPool2D(Function):
         self.x_shape = x.shape
         N, Cn, H, W = x.shape
         oh, ow = C.conv2d_output_hw((H, W), kernel, stride, padding, (1, 1))
-        self.y = np.empty((N, Cn, oh, ow), dtype=x.dtype)
-        self.argmax = np.empty((N, Cn, oh, ow), dtype=np.int32)
+        self.y = _buffers.empty((N, Cn, oh, ow), dtype=x.dtype)
+        self.argmax = _buffers.empty((N, Cn, oh, ow), dtype=np.int32)
         if kernel == (2, 2) and stride == (2, 2) and not any(padding):
             _pool.max_pool2d_fwd_2x2(self.y, self.argmax, x)
         else:
@@ -189,7 +191,7 @@ class MaxPool2D(Function):
     def route(self, dy, positive_only):
         """dy routed to each window's argmax cell (overlaps add); with ``positive_only`` only
         windows whose maximum is > 0 route (ReLU's mask, for the ReLU -> MaxPool fusion)."""
-        dx = np.empty(self.x_shape, dtype=dy.dtype)
+        dx = _buffers.empty(self.x_shape, dtype=dy.dtype)
         _pool.max_pool2d_bwd(dx, np.ascontiguousarray(dy), self.argmax,
                              self.y.astype(dy.dtype, copy=False), positive_only)
         return dx
@@ -222,12 +224,12 @@ class AvgPool2D(Function):
         N, Cn, H, W = self.x_shape = x.shape
         oh, ow = C.conv2d_output_hw((H, W), kernel, stride, padding, (1, 1))
         self.args = kernel + stride + (padding[0], padding[2], count_pad)
-        y = np.empty((N, Cn, oh, ow), dtype=x.dtype)
+        y = _buffers.empty((N, Cn, oh, ow), dtype=x.dtype)
         _pool.avg_pool2d_fwd(y, x, *self.args)
         return y
 
     def backward(self, dy):
-        dx = np.empty(self.x_shape, dtype=dy.dtype)
+        dx = _buffers.empty(self.x_shape, dtype=dy.dtype)
         _pool.avg_pool2d_bwd(dx, np.ascontiguousarray(dy), *self.args)
         return (dx,)
 
@@ -359,3 +361,107 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             return self.dlogits * dy[:, None], None
         return self.dlogits * dy, None
+
+
+# ---- normalisation -------------------------------------------------------------------------------
+_norm = lazy("norm")
+
+
+def _channel_view(x):
+    """x (N, C, ...) as a C-contiguous (N, C, S) array (S = 1 for (N, C))."""
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+
+
+class BatchNorm(Function):
+    """Batch normalisation over axis 1 of ``input_x`` (N, C, ...):
+    y = (x - mean) / sqrt(var + eps) * weight + bias, per channel.
+
+    With ``training=True`` mean and var are the batch's (the biased variance, divided by the
+    N*H*W values of a channel) and ``running_mean``/``running_var`` are updated in place:
+    running = (1 - momentum) * running + momentum * batch (this functional form's convention,
+    as ``mindspore.ops.batch_norm``; ``nn.BatchNorm2d``'s ``momentum=0.9`` is 1 minus this).
+    The moving variance takes the biased batch variance, as MindSpore's CPU kernel does
+    (oneDNN's statistics); PyTorch and MindSpore's GPU/Ascend kernels take the unbiased one,
+    which differs by a factor N*H*W/(N*H*W-1). With ``training=False`` the running statistics
+    normalise and are left unchanged. ``weight``/``bias`` None mean ones/zeros."""
+    name = "batch_norm"
+
+    @classmethod
+    def check(cls, input_x, running_mean, running_var, weight=None, bias=None, training=False,
+              momentum=0.1, eps=1e-5):
+        op = "batch_norm"
+        p = Problems(op)
+        x = as_tensor(op, "input_x", input_x, p)
+        p.raise_if_any()
+        floats(p, input_x=x)
+        if x.ndim < 2:
+            p.add(f"'input_x' must be (N, C, ...) with at least 2 dims, but got shape "
+                  f"{tuple(x.shape)}")
+            p.raise_if_any()
+        C = x.shape[1]
+        arrays = {}
+        for arg, t in (("running_mean", running_mean), ("running_var", running_var),
+                       ("weight", weight), ("bias", bias)):
+            if t is None:
+                if arg.startswith("running") and not training:
+                    p.add(f"'{arg}' is required when training=False")
+                continue
+            t = as_tensor(op, arg, t, p)
+            if t is None:
+                continue
+            if tuple(t.shape) != (C,):
+                p.add(f"'{arg}' must have shape ({C},) for input {tuple(x.shape)}, but got "
+                      f"{tuple(t.shape)}")
+            elif t._data.dtype.kind != "f":
+                p.add(f"'{arg}' must be a float tensor, but got {t.dtype}", type_error=True)
+            arrays[arg] = t
+        if not isinstance(training, bool):
+            p.add(f"'training' must be bool, but got {type(training).__name__}", type_error=True)
+        if not isinstance(momentum, (int, float)) or not 0.0 <= float(momentum) <= 1.0:
+            p.add(f"'momentum' must be a float in [0, 1], but got {momentum!r}")
+        if not isinstance(eps, (int, float)) or not float(eps) > 0.0:
+            p.add(f"'eps' must be a float > 0, but got {eps!r}")
+        p.raise_if_any()
+        dt = x._data.dtype
+        w = arrays["weight"] if "weight" in arrays else Tensor._make(np.ones(C, dt))
+        b = arrays["bias"] if "bias" in arrays else Tensor._make(np.zeros(C, dt))
+        running = tuple(arrays[k]._data if k in arrays else None
+                        for k in ("running_mean", "running_var"))
+        return (x, w, b), {"running": running, "training": training,
+                           "momentum": float(momentum), "eps": float(eps)}
+
+    def forward(self, x, w, b, running, training, momentum, eps):
+        x3 = _channel_view(x)
+        C = x3.shape[1]
+        w = np.ascontiguousarray(w, dtype=x.dtype)
+        b = np.ascontiguousarray(b, dtype=x.dtype)
+        running_mean, running_var = running
+        if training:
+            mean, var = np.empty(C, np.float64), np.empty(C, np.float64)
+            _norm.batch_norm_stats(mean, var, x3)
+            for run, batch in ((running_mean, mean), (running_var, var)):
+                if run is not None:
+                    run *= 1.0 - momentum
+                    run += (momentum * batch).astype(run.dtype)
+        else:
+            mean = running_mean.astype(np.float64)
+            var = running_var.astype(np.float64)
+        invstd = np.empty(C, np.float64)
+        _norm.inverse_std(invstd, var, eps)
+        y = np.empty_like(x3)
+        _norm.batch_norm_apply(y, x3, mean, invstd, w, b)
+        self.x3, self.mean, self.invstd, self.w, self.training = x3, mean, invstd, w, training
+        return y.reshape(x.shape)
+
+    def backward(self, dy):
+        x3 = self.x3
+        dy3 = _channel_view(dy).astype(x3.dtype, copy=False)
+        dx = np.empty_like(x3)
+        C = x3.shape[1]
+        dgamma, dbeta = np.empty(C, np.float64), np.empty(C, np.float64)
+        _norm.batch_norm_bwd(dx, dgamma, dbeta, dy3, x3, self.mean, self.invstd, self.w,
+                             self.training)
+        dt = x3.dtype
+        return (dx.reshape(dy.shape) if self.needs[0] else None,
+                dgamma.astype(dt) if self.needs[1] else None,
+                dbeta.astype(dt) if self.needs[2] else None)

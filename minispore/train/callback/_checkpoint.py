@@ -10,6 +10,7 @@ from ..serialization import save_checkpoint, wait_async_saves
 from ._callback import Callback
 from ._checkpoint_config import CheckpointConfig
 from ._checkpoint_manager import CheckpointFiles, unique_prefix
+from ._rank import is_main_rank
 
 __all__ = ["ModelCheckpoint", "CheckpointConfig"]
 
@@ -46,6 +47,10 @@ class ModelCheckpoint(Callback):
     * The step counter used for ``save_checkpoint_steps`` restarts at every ``Model.train``
       (MindSpore keeps the previous run's last step and skips saves in a second ``train``).
     * ``-graph.meta`` files are never written (MindSpore writes them only in GRAPH_MODE).
+    * Data-parallel training (``ParallelMode.DATA_PARALLEL`` after ``communication.init()``):
+      only rank 0 saves, since every rank holds the same parameters; the other ranks write
+      nothing, so two processes never write one file. (MindSpore saves one file per rank, each
+      in its own directory chosen by the script.)
     """
 
     _internal = True
@@ -101,11 +106,15 @@ class ModelCheckpoint(Callback):
         self._last_triggered_step = 0
 
     def on_train_step_end(self, run_context):
+        if not is_main_rank():
+            return
         cb_params = run_context.original_args()
         if self._should_save(cb_params.cur_step_num):
             self._save(cb_params)
 
     def on_train_end(self, run_context):
+        if not is_main_rank():
+            return
         cb_params = run_context.original_args()
         try:
             step = cb_params.get("cur_step_num", 0)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ...common.tensor import Tensor
 from ._callback import Callback
+from ._rank import is_main_rank
 
 __all__ = ["LossMonitor"]
 
@@ -34,6 +35,9 @@ class LossMonitor(Callback):
     numpy float32 (``0.116291314``); MindSpore 2.10 prints the Python float repr
     (``0.11629131436347961``). In ``Model.fit`` it also prints ``Eval result: epoch %d, metrics:
     %s`` at the end of an epoch that was evaluated. It only watches training steps.
+
+    In data-parallel training only rank 0 prints (every rank still stops on NaN/Inf); the loss
+    printed is rank 0's, computed on its shard of the batch.
     """
 
     _internal = True
@@ -56,7 +60,7 @@ class LossMonitor(Callback):
             raise ValueError(f"In epoch: {cb_params.cur_epoch_num} step: {step_in_epoch}, loss is "
                              f"NAN or INF, training process cannot continue, terminating "
                              f"training.")
-        if self._per_print_times == 0:
+        if self._per_print_times == 0 or not is_main_rank():
             return
         if cur_step <= self._last_print_time:    # a new Model.train restarted the step count
             self._last_print_time = 0
@@ -70,5 +74,5 @@ class LossMonitor(Callback):
     def on_train_epoch_end(self, run_context):
         cb_params = run_context.original_args()
         metrics = cb_params.get("metrics")
-        if metrics:
+        if metrics and is_main_rank():
             print(f"Eval result: epoch {cb_params.cur_epoch_num}, metrics: {metrics}", flush=True)

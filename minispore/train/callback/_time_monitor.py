@@ -2,6 +2,7 @@
 import time
 
 from ._callback import Callback
+from ._rank import is_main_rank
 
 __all__ = ["TimeMonitor"]
 
@@ -16,7 +17,7 @@ class TimeMonitor(Callback):
             separately. Default: False.
 
     The first word is the mode (``Train`` / ``Eval``), as in MindSpore 2.x (1.x printed
-    ``epoch time: ...``).
+    ``epoch time: ...``). In data-parallel training only rank 0 prints (its own time).
     """
 
     _internal = True
@@ -48,6 +49,8 @@ class TimeMonitor(Callback):
             raise ValueError("For 'TimeMonitor', the number of steps per epoch is unknown: pass "
                              "'data_size' or use a dataset with a size.")
         mode = cb_params.get("mode", "")
+        if not is_main_rank():
+            return
         print("{} epoch time: {:5.3f} ms, per step time: {:5.3f} ms".format(
             mode.title(), epoch_ms, epoch_ms / steps), flush=True)
 

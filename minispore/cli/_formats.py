@@ -8,7 +8,7 @@
                      by ``check_crc()`` / ``verify()``, which read the whole body).
 * ``.safetensors`` - the header is validated by ``_safetensors.read_safetensors`` (selecting
                      nothing, so no tensor is copied) and then parsed here for names and offsets.
-* ``.npz``         - ``_cli_npz``: the zip directory and each member's ``.npy`` header (never
+* ``.npz``         - ``_npz``: the zip directory and each member's ``.npy`` header (never
                      pickle); BFloat16 from the ``__minispore_dtypes__`` entry ``save_npz`` writes.
 * ``.pth/.pt/.bin`` - ``converters.load_pytorch`` (the safe reader; torch is never imported). A
                      pickle stores no byte sizes up front, so this reader loads the tensors.
@@ -29,11 +29,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .train import _ckpt_codec as codec
-from .train import _ckpt_reader as reader
-from .train import _safetensors as st
-from .train._ckpt_reader import CheckpointError
-from .train._torch_pickle import ConversionError
+from ..train import _ckpt_codec as codec
+from ..train import _ckpt_reader as reader
+from ..train import _safetensors as st
+from ..train._ckpt_reader import CheckpointError
+from ..train._torch.allowlist import ConversionError
 
 __all__ = ["CliError", "UsageError", "BadFileError", "Entry", "Source", "open_source",
            "format_of", "write_entries", "FLOAT_TYPES", "READ_FORMATS", "WRITE_FORMATS"]
@@ -283,7 +283,7 @@ class TorchSource(Source):
 
     def __init__(self, path, state_dict_key=None, skip_non_tensors=False):
         super().__init__(path)
-        from .train.converters import load_pytorch  # noqa: PLC0415 - only for torch input
+        from ..train.converters import load_pytorch  # noqa: PLC0415 - only for torch input
         try:
             params = load_pytorch(self.path, state_dict_key=state_dict_key,
                                   skip_non_tensors=skip_non_tensors)
@@ -302,7 +302,7 @@ class TorchSource(Source):
 
 
 def _npz_source(path):
-    from ._cli_npz import NpzSource  # noqa: PLC0415 - that module imports this one
+    from ._npz import NpzSource  # noqa: PLC0415 - that module imports this one
     return NpzSource(path)
 
 
@@ -353,10 +353,10 @@ def write_entries(path, fmt, items, crc=False):
     result is read-only 0400 like MindSpore's); ``.npz`` through ``converters.save_npz``. Zero-size
     tensors cannot be stored in a ``.ckpt`` (MindSpore skips them) and are reported by the caller.
     """
-    from .common import dtype as mstype       # noqa: PLC0415
-    from .common.tensor import Tensor          # noqa: PLC0415
-    from .train.converters import save_npz     # noqa: PLC0415
-    from .train.serialization import save_checkpoint  # noqa: PLC0415
+    from ..common import dtype as mstype       # noqa: PLC0415
+    from ..common.tensor import Tensor          # noqa: PLC0415
+    from ..train.converters import save_npz     # noqa: PLC0415
+    from ..train.serialization import save_checkpoint  # noqa: PLC0415
     values = {}
     for name, ttype, value in items:
         values[name] = value if ttype == "str" else \

@@ -16,13 +16,14 @@ transposes and shared storages come out as independent C-contiguous arrays.
 import io
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
-from ..common import dtype as mstype
-from ._pickle_vm import unpickle
-from ._torch_pickle import (ConversionError, CorruptFileError, Limits, StorageRef, TensorRef,
-                            UnsafePickleError, STORAGE_DTYPES, _Global)
+from ...common import dtype as mstype
+from .pickle_vm import unpickle
+from .allowlist import (ConversionError, CorruptFileError, Limits, StorageRef, TensorRef,
+                        UnsafePickleError, STORAGE_DTYPES, _Global, brief)
 
 __all__ = ["TorchFile"]
 
@@ -45,7 +46,7 @@ _LEGACY_PROTOCOL = 1001
 def _storage_dtype(storage_type):
     if not isinstance(storage_type, _Global):
         raise UnsafePickleError(f"persistent id storage type must be a torch storage class, "
-                                f"got {storage_type!r:.60}")
+                                f"got {brief(storage_type, 60)}")
     short = storage_type.name.rsplit(".", 1)[-1]
     if short == "UntypedStorage":
         return "uint8"
@@ -78,6 +79,8 @@ class TorchFile:
         self._storages = {}     # key -> StorageRef (declared)
         self._bytes = {}        # key -> storage bytes (validated)
         self._out_bytes = 0
+        self._span_bytes = 0    # storage bytes read for tensors (sparse strides read more)
+        self._inflated = 0      # bytes inflated from deflated storage entries
         cap = self.limits.max_output_bytes
         self._max_out = cap if cap is not None else 2 * self._size + (64 << 20)
         self._big = False
@@ -130,7 +133,7 @@ class TorchFile:
         if bo in self._infos:
             order = self._read_entry(bo, 16).decode("ascii", "replace")
             if order not in ("little", "big"):
-                raise CorruptFileError(f"{self.name}: entry '{bo}' is {order!r:.20}, expected "
+                raise CorruptFileError(f"{self.name}: entry '{bo}' is {brief(order, 20)}, expected "
                                        "'little' or 'big'")
             self._big = order == "big"
 
@@ -160,13 +163,13 @@ class TorchFile:
 
     def _zip_persistent_load(self, pid):
         if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
-            raise UnsafePickleError(f"unexpected persistent id {pid!r:.80}")
+            raise UnsafePickleError(f"unexpected persistent id {brief(pid, 80)}")
         return self._declare(pid[1], pid[2], pid[3], pid[4])
 
     def _declare(self, storage_type, key, location, numel):
         dtype = _storage_dtype(storage_type)
         if type(key) is not str or not key or len(key) > 64 or "/" in key or "\\" in key:
-            raise CorruptFileError(f"bad storage key {key!r:.40}")
+            raise CorruptFileError(f"bad storage key {brief(key, 40)}")
         if type(location) is not str or type(numel) is not int or not 0 <= numel < (1 << 48):
             raise CorruptFileError(f"bad storage location/size for key {key!r}")
         old = self._storages.get(key)
@@ -183,7 +186,7 @@ class TorchFile:
     # ---- legacy -------------------------------------------------------------------------------
     def _legacy_persistent_load(self, pid):
         if type(pid) is not tuple or len(pid) != 6 or pid[0] != "storage":
-            raise UnsafePickleError(f"unexpected legacy persistent id {pid!r:.80}")
+            raise UnsafePickleError(f"unexpected legacy persistent id {brief(pid, 80)}")
         if pid[5] is not None:
             raise ConversionError("legacy storage views (view_metadata) are not supported")
         return self._declare(pid[1], pid[2], pid[3], pid[4])
@@ -198,7 +201,7 @@ class TorchFile:
             raise CorruptFileError(f"{where}: bad magic number")
         proto, pos = unpickle(data, pos, no_pid, lim, where)
         if proto != _LEGACY_PROTOCOL:
-            raise CorruptFileError(f"{where}: unsupported protocol version {proto!r:.20}")
+            raise CorruptFileError(f"{where}: unsupported protocol version {brief(proto, 20)}")
         sys_info, pos = unpickle(data, pos, no_pid, lim, where)
         if not isinstance(sys_info, dict) or sys_info.get("little_endian") is not True:
             raise ConversionError(f"{where}: only little-endian legacy files are supported")
@@ -234,20 +237,69 @@ class TorchFile:
         return unpickle(data, 0, self._zip_persistent_load, self.limits,
                         f"{self.name}: {pkl}")[0]
 
-    def _storage_bytes(self, ref):
+    def _storage_span(self, ref, lo, n):
+        """``n`` bytes from byte ``lo`` of storage ``ref``: only what one tensor needs.
+
+        A storage entry is read as a stream: a stored (uncompressed, what torch.save writes)
+        entry is read in place; a deflated one is inflated up to ``lo + n`` only, and everything
+        inflated counts against the output cap, so a small zip of a huge zero storage costs no
+        more than the tensor it feeds (issue 15.2).
+        """
         buf = self._bytes.get(ref.key)
-        if buf is None:
-            nbytes = ref.numel * _ITEMSIZE[ref.dtype]
-            name = f"{self._prefix}data/{ref.key}"
-            info = self._infos.get(name)
-            if info is None:
-                raise CorruptFileError(f"{self.name}: archive entry '{name}' is missing")
-            if info.file_size != nbytes:
-                raise CorruptFileError(f"{self.name}: entry '{name}' holds {info.file_size} bytes "
-                                       f"but the pickle declares {ref.numel} x {ref.dtype} = "
-                                       f"{nbytes} bytes")
-            buf = self._bytes[ref.key] = self._read_entry(name, nbytes)
-        return buf
+        if buf is not None:                      # legacy stream: already in memory
+            return buf[lo:lo + n]
+        nbytes = ref.numel * _ITEMSIZE[ref.dtype]
+        name = f"{self._prefix}data/{ref.key}"
+        info = self._infos.get(name)
+        if info is None:
+            raise CorruptFileError(f"{self.name}: archive entry '{name}' is missing")
+        if info.file_size != nbytes:
+            raise CorruptFileError(f"{self.name}: entry '{name}' holds {info.file_size} bytes "
+                                   f"but the pickle declares {ref.numel} x {ref.dtype} = "
+                                   f"{nbytes} bytes")
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                out = self._read_stored(info, name, lo, n)
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                self._inflated += lo + n
+                if self._inflated > self._max_out:
+                    raise CorruptFileError(f"{self.name}: entry '{name}': inflating more than "
+                                           f"{self._max_out} bytes in total")
+                with self._zip.open(info) as f:
+                    f.seek(lo)
+                    out = f.read(n)
+            else:
+                raise CorruptFileError(f"{self.name}: entry '{name}' uses unsupported "
+                                       "compression")
+        except ConversionError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as e:  # BadZipFile (CRC), zlib.error, OSError, EOFError, ...
+            raise CorruptFileError(f"{self.name}: entry '{name}' is unreadable: {e}") from None
+        if len(out) != n:
+            raise CorruptFileError(f"{self.name}: entry '{name}' is cut short")
+        return out
+
+    def _read_stored(self, info, name, lo, n):
+        """Bytes ``[lo, lo + n)`` of an uncompressed entry, read in place (CRC checked when the
+        whole entry is read)."""
+        f = io.BytesIO(self._src) if isinstance(self._src, bytes) else open(self._src, "rb")
+        with f:
+            f.seek(info.header_offset)
+            head = f.read(30)
+            if len(head) != 30 or head[:4] != b"PK\x03\x04":
+                raise CorruptFileError(f"{self.name}: entry '{name}' has a bad local header")
+            start = info.header_offset + 30 + int.from_bytes(head[26:28], "little") + \
+                int.from_bytes(head[28:30], "little")
+            if start + info.file_size > self._size:
+                raise CorruptFileError(f"{self.name}: entry '{name}' extends past the end of "
+                                       "the file")
+            f.seek(start + lo)
+            out = f.read(n)
+        if lo == 0 and n == info.file_size and zlib.crc32(out) != info.CRC:
+            raise CorruptFileError(f"{self.name}: entry '{name}' fails its CRC-32 check")
+        return out
 
     def array(self, ref, name):
         """Validated C-contiguous numpy copy of tensor ``ref`` and its minispore Type."""
@@ -282,10 +334,15 @@ class TorchFile:
         if count == 0:
             out = np.zeros(ref.shape, np_dtype.newbyteorder("="))
         else:
-            flat = np.frombuffer(self._storage_bytes(ref.storage), np_dtype, storage_elems)
+            span = last + 1 - ref.offset            # elements from the first to the last used
+            self._span_bytes += span * itemsize
+            if self._span_bytes > max(self._max_out, self._size):
+                raise CorruptFileError(f"{where}: reading more than {self._max_out} bytes of "
+                                       "storage (sparse strides)")
+            flat = np.frombuffer(self._storage_span(ref.storage, ref.offset * itemsize,
+                                                    span * itemsize), np_dtype, span)
             view = np.lib.stride_tricks.as_strided(
-                flat[ref.offset:], ref.shape, tuple(st * itemsize for st in ref.stride),
-                writeable=False)
+                flat, ref.shape, tuple(st * itemsize for st in ref.stride), writeable=False)
             out = np.array(view, dtype=np_dtype.newbyteorder("="), order="C", copy=True)
         if ms_type is mstype.bool_:
             out = out != 0

@@ -4,7 +4,7 @@ Why not ``pickle.load`` with a restricted ``find_class``? Because the stock unpi
 whatever ``find_class`` returns, applies ``BUILD``/``NEWOBJ`` to it, and has no bound on opcode
 count, memo size or nesting (pickle-scanner bypasses: picklescan #14 memo confusion, modelscan #85
 BUILD + STACK_GLOBAL; CVE-2025-32434 RCE *with* ``weights_only=True``). This module walks the opcode
-stream itself (``_pickle_vm``) and supports only the data opcodes a state_dict uses. ``GLOBAL`` /
+stream itself (``pickle_vm``) and supports only the data opcodes a state_dict uses. ``GLOBAL`` /
 ``STACK_GLOBAL`` only ever produce an inert :class:`_Global` marker, and ``REDUCE`` dispatches on that
 marker to a local constructor in :data:`_REDUCERS` — no module is imported, no attribute is looked
 up, no user callable is invoked. Tensors come out as :class:`TensorRef` records (storage key, dtype,
@@ -17,7 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 __all__ = ["ConversionError", "UnsafePickleError", "CorruptFileError", "Limits", "TensorRef",
-           "StorageRef", "TorchDtype", "ALLOWED_GLOBALS", "reduce_global", "resolve_global"]
+           "StorageRef", "TorchDtype", "ALLOWED_GLOBALS", "reduce_global", "resolve_global",
+           "brief"]
 
 
 class ConversionError(ValueError):
@@ -40,9 +41,60 @@ class Limits:
     max_stack: int = 1_000_000            # stack + mark-stack entries
     max_memo: int = 1_000_000
     max_tuple_depth: int = 64             # nested tuples (hash() of a deep tuple recurses in C)
+    max_tuple_nodes: int = 1 << 16        # a tuple's size counting shared sub-tuples once per use
+    max_depth: int = 100                  # nesting of the finished object tree (lists, dicts)
     max_storages: int = 1_000_000
     max_int_bytes: int = 256              # LONG1/LONG4 payloads; text ints likewise
     max_output_bytes: int = None          # materialized bytes; None: 2 * file size + 64 MiB
+
+
+def brief(obj, limit=80):
+    """``repr``-like text of an untrusted object, at most ``limit`` characters, in bounded work.
+
+    ``{x!r:.80}`` builds the whole repr before cutting it: a pickle can share one list through
+    the memo so that a 1 KB file expands to 2**32 elements (and a 200k-deep list raises
+    RecursionError). Here every visited node writes at least one character and the walk stops
+    when ``limit`` characters are written, so the work is O(limit) whatever the object.
+    """
+    out, left = [], [limit + 1]
+
+    def emit(text):
+        out.append(text[:left[0]])
+        left[0] -= len(out[-1])
+
+    def walk(x, level):
+        if left[0] <= 0:
+            return
+        t = type(x)
+        if t in (list, tuple) or isinstance(x, dict):
+            opener, closer = ("[", "]") if t is list else ("(", ")") if t is tuple else ("{", "}")
+            if level >= 6:
+                emit(opener + "..." + closer)
+                return
+            emit(opener)
+            for i, item in enumerate(x.items() if isinstance(x, dict) else x):
+                if left[0] <= 0:
+                    return
+                if i:
+                    emit(", ")
+                if isinstance(x, dict):
+                    walk(item[0], level + 1)
+                    emit(": ")
+                    item = item[1]
+                walk(item, level + 1)
+            emit("," + closer if t is tuple and len(x) == 1 else closer)
+        elif t in (str, bytes, bytearray):
+            emit(repr(x[:limit]))
+        elif t is int and x.bit_length() > 4096:     # repr of a huge int is quadratic
+            emit(f"<{x.bit_length()}-bit int>")
+        elif t in (int, float, bool, type(None)) or t in _INERT:
+            emit(repr(x))
+        else:
+            emit(f"<{t.__name__}>")
+
+    walk(obj, 0)
+    text = "".join(out)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class _Global:
@@ -115,6 +167,9 @@ ALLOWED_GLOBALS = frozenset(
     + [f"torch.{s}" for s in STORAGE_DTYPES] + [f"torch.{d}" for d in _TORCH_DTYPE_NAMES])
 
 
+_INERT = (_Global, TorchDtype, StorageRef, TensorRef)   # reprs built from validated fields only
+
+
 def _is_int(x):
     return type(x) is int  # noqa: E721 -- bool is deliberately not an int here
 
@@ -127,7 +182,7 @@ def _int_tuple(x, what):
     if type(x) is not tuple or len(x) > _MAX_NDIM or \
             not all(_is_int(v) and 0 <= v < _MAX_DIM for v in x):
         raise CorruptFileError(f"{what} must be a tuple of at most {_MAX_NDIM} ints in "
-                               f"[0, 2**48), got {x!r:.80}")
+                               f"[0, 2**48), got {brief(x, 80)}")
     return x
 
 
@@ -143,16 +198,17 @@ def _rebuild_tensor(args, v3):
         raise UnsafePickleError(f"tensor storage must be a persistent storage, got "
                                 f"{type(storage).__name__}")
     if not _is_int(offset) or offset < 0:
-        raise CorruptFileError(f"bad storage offset {offset!r:.40}")
+        raise CorruptFileError(f"bad storage offset {brief(offset, 40)}")
     shape, stride = _int_tuple(shape, "size"), _int_tuple(stride, "stride")
     if len(shape) != len(stride):
         raise CorruptFileError(f"size {shape} and stride {stride} differ in length")
     if type(requires_grad) is not bool:
-        raise CorruptFileError(f"requires_grad must be a bool, got {requires_grad!r:.40}")
+        raise CorruptFileError(f"requires_grad must be a bool, got {brief(requires_grad, 40)}")
     dtype = storage.dtype
     if v3:
         if not isinstance(args[6], TorchDtype):
-            raise CorruptFileError(f"_rebuild_tensor_v3 dtype must be a torch dtype, got {args[6]!r:.40}")
+            raise CorruptFileError(f"_rebuild_tensor_v3 dtype must be a torch dtype, got "
+                                   f"{brief(args[6], 40)}")
         if storage.dtype != "uint8":
             raise CorruptFileError("_rebuild_tensor_v3 expects an UntypedStorage")
         dtype = args[6].name
@@ -161,7 +217,7 @@ def _rebuild_tensor(args, v3):
     if metadata is not None:
         if not isinstance(metadata, dict) or not set(metadata) <= {"neg", "conj"} or \
                 not all(type(v) is bool for v in metadata.values()):
-            raise UnsafePickleError(f"unsupported tensor metadata {metadata!r:.80}")
+            raise UnsafePickleError(f"unsupported tensor metadata {brief(metadata, 80)}")
         if metadata.get("conj"):
             raise ConversionError("conjugate-bit (complex) tensors are not supported")
         neg = metadata.get("neg", False)
@@ -171,7 +227,7 @@ def _rebuild_tensor(args, v3):
 def _rebuild_parameter(args):
     if not (type(args) is tuple and len(args) in (3, 4) and isinstance(args[0], TensorRef)
             and type(args[1]) is bool):
-        raise CorruptFileError(f"_rebuild_parameter got unexpected arguments {args!r:.80}")
+        raise CorruptFileError(f"_rebuild_parameter got unexpected arguments {brief(args, 80)}")
     t = args[0]
     t.requires_grad, t.is_parameter = args[1], True
     return t
@@ -213,7 +269,7 @@ def resolve_global(module, name):
 def reduce_global(func, args):
     """``REDUCE``: apply the local constructor registered for allowlisted global ``func``."""
     if not isinstance(func, _Global) or func.name not in _REDUCERS:
-        raise UnsafePickleError(f"REDUCE may not call {func!r:.60}")
+        raise UnsafePickleError(f"REDUCE may not call {brief(func, 60)}")
     if type(args) is not tuple:
         raise UnsafePickleError(f"{func.name}: REDUCE arguments must be a tuple")
     try:

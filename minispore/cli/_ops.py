@@ -14,8 +14,8 @@ import re
 
 import numpy as np
 
-from ._cli_formats import FLOAT_TYPES, UsageError
-from .train import _ckpt_codec as codec
+from ._formats import FLOAT_TYPES, UsageError
+from ..train import _ckpt_codec as codec
 
 __all__ = ["NameMap", "parse_dtype", "cast", "to_float", "compare"]
 

@@ -21,10 +21,10 @@ import json
 import os
 import sys
 
-from ._cli_formats import (BadFileError, CliError, UsageError, format_of, guard, open_source,
+from ._formats import (BadFileError, CliError, UsageError, format_of, guard, open_source,
                            write_entries, FLOAT_TYPES)
-from ._cli_ops import NameMap, cast, compare, parse_dtype
-from .train._ckpt_codec import LOADABLE_TYPES
+from ._ops import NameMap, cast, compare, parse_dtype
+from ..train._ckpt_codec import LOADABLE_TYPES
 
 __all__ = ["main"]
 

@@ -13,8 +13,8 @@ import zipfile
 
 import numpy as np
 
-from ._cli_formats import BadFileError, Entry, Source
-from .train import _ckpt_codec as codec
+from ._formats import BadFileError, Entry, Source
+from ..train import _ckpt_codec as codec
 
 __all__ = ["NpzSource"]
 
