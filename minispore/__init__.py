@@ -17,6 +17,7 @@ from .common import dtype as mstype
 from .common.dtype import *  # noqa: F401,F403
 from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
+from .common.api import JitConfig, jit
 
 __version__ = "0.1.0"
 
