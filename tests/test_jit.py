@@ -122,7 +122,7 @@ def test_graph_mode_lenet_train_equals_pynative(tmp_path):
     """20 steps of LeNet + Momentum: GRAPH_MODE losses and weights equal PyNative's exactly
     (tolerance 0: the plan calls the same kernels on the same values in the same order), and
     the two checkpoints are byte-identical."""
-    batches = [_batch(8, seed=s) for s in range(20)]
+    batches = [_batch(8, seed=s % 4) for s in range(20)]
     _, eager = _train_net()
     want = _train_steps(eager, batches)
     ms.save_checkpoint(eager, str(tmp_path / "pynative.ckpt"))
@@ -134,7 +134,7 @@ def test_graph_mode_lenet_train_equals_pynative(tmp_path):
         ms.set_context(mode=ms.PYNATIVE_MODE)
     ms.save_checkpoint(graph, str(tmp_path / "graph.ckpt"))
     assert got == want
-    assert want[-1] < want[0]  # it did train
+    assert want[16] < want[0]  # it did train (same batch at steps 0 and 16)
     for p, q in zip(eager.get_parameters(), graph.get_parameters()):
         assert p.name == q.name
         np.testing.assert_array_equal(p.asnumpy(), q.asnumpy(), err_msg=p.name)
