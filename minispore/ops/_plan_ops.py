@@ -23,6 +23,8 @@ from .function import nn_func as F
 __all__ = ["FORWARD", "BACKWARD", "generic_forward", "generic_backward", "fused_backward"]
 
 _act, _pool, _loss, _conv = lazy("activation"), lazy("pool"), lazy("loss"), lazy("conv")
+_cplan = lazy("conv_plan")
+_CAST_BUFFER = 8192  # numpy casts a reduction's input in chunks of this many elements
 
 
 def _write(target, add_into):
@@ -163,6 +165,31 @@ def _conv_is_direct(rec):
     return Cg * KH * KW <= C.DIRECT_MAX_PATCH
 
 
+def _conv_scratch(rec, xp):
+    """Scratch for the stride-1 kernels of :mod:`minispore.kernels.conv_plan`, or None for a
+    strided convolution (its row kernels are used as PyNative uses them)."""
+    stride, dilation, group = rec.attrs["stride"], rec.attrs["dilation"], rec.attrs["group"]
+    if stride != (1, 1):
+        return None
+    from ..kernels import conv_flat  # noqa: PLC0415
+    from ..kernels.conv import _tap_splits  # noqa: PLC0415
+    N, O, OH, OW = rec.outs[0].shape
+    _, Cg, KH, KW = rec.ins[1].shape
+    _, _, H, W = xp.shape
+    L = (OH - 1) * W + OW
+    Og = O // group
+    Og4 = (Og + 3) // 4 * 4
+    T = Cg * KH * KW
+    tap_groups = (T + conv_flat.TAPS - 1) // conv_flat.TAPS
+    splits = max(1, min(_tap_splits(O, group), tap_groups))
+    items = group * ((Og + 3) // 4) * splits
+    return {"w4": np.zeros((group * Og4, T), xp.dtype),
+            "offs": conv_flat.tap_offsets(Cg, KH, KW, H, W, dilation[0], dilation[1]),
+            "acc": np.empty((N, 4, L), xp.dtype), "dyw": np.zeros((N, group * Og4, L), xp.dtype),
+            "wacc": np.zeros((items, 4, T), np.float64), "wd": np.zeros((items, 4, L), xp.dtype),
+            "splits": splits, "KK": KH * KW}
+
+
 def conv_forward(rec, plan):
     if not _conv_is_direct(rec):  # the im2col + GEMM path keeps its own buffers
         return generic_forward(rec, plan)
@@ -179,41 +206,63 @@ def conv_forward(rec, plan):
     else:
         xp = x
     rec.extra["xp"] = xp
-    args = (stride[0], stride[1], dilation[0], dilation[1], group)
-    steps.append(lambda: _conv.conv2d_fwd_direct(y, xp, w, *args))
+    sc = rec.extra["scratch"] = _conv_scratch(rec, xp)
+    if sc is None:
+        args = (stride[0], stride[1], dilation[0], dilation[1], group)
+        steps.append(lambda: _conv.conv2d_fwd_direct(y, xp, w, *args))
+        return steps
+    w4, offs, acc = sc["w4"], sc["offs"], sc["acc"]
+
+    def step():
+        _cplan.weights_by_4_into(w4, w, group)
+        _cplan.conv2d_fwd_scratch(y, xp, w4, offs, group, acc)
+    steps.append(step)
     return steps
 
 
 def conv_backward(rec, plan):
     dy = plan.dy(rec)[0]
-    w, xp = rec.ins[1].buf, rec.extra["xp"]
+    w, xp, sc = rec.ins[1].buf, rec.extra["xp"], rec.extra["scratch"]
     stride, padding, dilation, group = (rec.attrs[k] for k in ("stride", "padding", "dilation",
                                                                 "group"))
     args = (stride[0], stride[1], dilation[0], dilation[1], group)
     steps = []
     if rec.needs[0]:
         target, add_into = plan.grad_target(rec.ins[0])
+        dxp = np.empty(xp.shape, xp.dtype) if any(padding) else target
+        if sc is None:
+            steps.append(lambda: _conv.conv2d_bwd_input_direct(dxp, dy, w, *args))
+        else:
+            w4, offs, dyw, KK = sc["w4"], sc["offs"], sc["dyw"], sc["KK"]
+            steps.append(lambda: _cplan.conv2d_bwd_input_scratch(dxp, dy, w4, offs, group, KK,
+                                                                 dyw))
         if any(padding):
             top, _, left, _ = padding
             N, Cn, H, W = rec.ins[0].shape
-            dxp = np.empty(xp.shape, xp.dtype)
             inner = dxp[:, :, top:top + H, left:left + W]
-            steps += [lambda: _conv.conv2d_bwd_input_direct(dxp, dy, w, *args),
-                      lambda: np.copyto(target, inner)]
-        else:
-            steps.append(lambda: _conv.conv2d_bwd_input_direct(target, dy, w, *args))
+            steps.append(lambda: np.copyto(target, inner))
         steps += _steps(_write(target, add_into))
     if rec.needs[1]:
         dw, add_dw = plan.grad_target(rec.ins[1])
-        steps += _steps(lambda: _conv.conv2d_bwd_weight_direct(dw, dy, xp, *args),
-                        _write(dw, add_dw))
+        if sc is None:
+            steps.append(lambda: _conv.conv2d_bwd_weight_direct(dw, dy, xp, *args))
+        else:
+            offs, splits, wacc, wd = sc["offs"], sc["splits"], sc["wacc"], sc["wd"]
+            steps.append(lambda: _cplan.conv2d_bwd_weight_scratch(dw, dy, xp, offs, group,
+                                                                  splits, wacc, wd))
+        steps += _steps(_write(dw, add_dw))
     return steps
 
 
 def bias_add_forward(rec, plan):
     x, b, y = rec.ins[0].buf, rec.ins[1].buf, plan.buffer(rec.outs[0])
     bb = b.reshape((1, -1) + (1,) * (x.ndim - 2))
-    return [lambda: np.add(x, bb, out=y)]
+    full = np.empty_like(y)  # b broadcast once per step: a broadcast add allocates
+
+    def step():
+        np.copyto(full, bb)
+        np.add(x, full, out=y)
+    return [step]
 
 
 def bias_add_backward(rec, plan):
@@ -236,10 +285,12 @@ def dense_forward(rec, plan):
     wt = w.T
     if len(rec.ins) == 3:
         b = rec.ins[2].buf
+        rows = np.empty_like(y)  # b on every row: a broadcast add would allocate a temporary
 
         def step():
             _matmul(x, wt, out=y)
-            np.add(y, b, out=y)
+            np.copyto(rows, b)
+            np.add(y, rows, out=y)
         return [step]
     return [lambda: _matmul(x, wt, out=y)]
 
@@ -304,8 +355,14 @@ def xent_forward(rec, plan):
     if reduction == "none":
         return [kernel]
 
+    wide = np.empty(n, np.float64) if n <= _CAST_BUFFER else None
+
     def reduce():
-        total = loss.sum(dtype=np.float64)
+        if wide is None:
+            total = loss.sum(dtype=np.float64)
+        else:  # the same pairwise sum, without the cast buffer numpy allocates per call
+            np.copyto(wide, loss)
+            total = wide.sum()
         if reduction == "mean":
             total = total / n if n else np.nan
         y[()] = total
