@@ -315,3 +315,45 @@ def test_replayed_train_step_allocates_no_large_array(graph_mode):
     large = {k: v for k, v in per_step.items() if v > 1024}
     assert not large, large
     assert whole < 4096, whole
+
+
+def test_fused_bias_relu_pool_kernel_equals_the_three_kernels():
+    """The plan's one-pass bias + ReLU + 2x2 max pool against bias add, relu_fwd and
+    max_pool2d_fwd_2x2 (PyNative's kernels): same values and argmax, with ties (zeros after
+    ReLU, repeated values), NaN and odd sizes."""
+    from minispore.kernels import activation, conv_plan, pool
+    rng = np.random.default_rng(3)
+    for shape in ((2, 3, 6, 8), (1, 2, 5, 7)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        x[0, 0, 0, :4] = 0.5  # ties
+        x[0, 1, 2, 3] = np.nan
+        b = rng.standard_normal(shape[1]).astype(np.float32)
+        for has_bias in (True, False):
+            pre = x + b.reshape(1, -1, 1, 1) if has_bias else x.copy()
+            r = np.empty_like(pre)
+            activation.relu_fwd(r.reshape(-1), pre.reshape(-1))
+            oh, ow = shape[2] // 2, shape[3] // 2
+            want_y, want_a = np.empty((shape[0], shape[1], oh, ow), np.float32), \
+                np.empty((shape[0], shape[1], oh, ow), np.int32)
+            pool.max_pool2d_fwd_2x2(want_y, want_a, r)
+            y, a = np.empty_like(want_y), np.empty_like(want_a)
+            conv_plan.bias_relu_maxpool2x2(y, a, x, b, has_bias)
+            np.testing.assert_array_equal(y, want_y)
+            np.testing.assert_array_equal(a, want_a)
+
+
+def test_lenet_plan_fuses_relu_and_pool():
+    """LeNet's ReLU -> MaxPool pairs run as one kernel each: 2 steps fewer than primitives
+    minus the (view-only) reshape."""
+    _, train = _train_net()
+    x, y = _batch(4)
+    ms.set_context(mode=ms.GRAPH_MODE)
+    try:
+        train(x, y)
+    finally:
+        ms.set_context(mode=ms.PYNATIVE_MODE)
+    (entry,) = train._jit_state.plans.values()
+    names = [r.cls.__name__ for r in entry.plan.records]
+    fused = [r for r in entry.plan.records if "fused_into" in r.extra]
+    assert [r.cls.__name__ for r in fused] == ["ReLU", "ReLU"]
+    assert names.count("MaxPool2D") == 2

@@ -190,11 +190,16 @@ class Plan:
     """Buffers and steps built from a trace; ``forward()`` replays the traced primitives,
     ``backward()`` (training plans) their reverse pass."""
 
-    def __init__(self, tracer):
+    def __init__(self, tracer, keep=()):
         from . import _plan_ops  # noqa: PLC0415  (the preallocated forms of the primitives)
         self.ops = _plan_ops
         self.tracer = tracer
         self.slots, self.records = tracer.slots, tracer.records
+        self.keep = {s.index for s in keep}  # slots read after the steps (the outputs)
+        self.uses = {}
+        for rec in self.records:
+            for s in rec.ins:
+                self.uses[s.index] = self.uses.get(s.index, 0) + 1
         self.outside = [(s.source, s) for s in self.slots if s.kind == "outside"]
         for s in self.slots:
             if s.kind == "arg":
@@ -202,9 +207,18 @@ class Plan:
             elif s.kind == "outside":
                 s.buf = s.source._data
         self.forward_steps = []
-        for rec in self.records:
+        i, records = 0, self.records
+        while i < len(records):
+            fused = _plan_ops.fused_forward(records, i, self)
+            if fused is not None:
+                steps, used = fused
+                self.forward_steps.extend(steps)
+                i += used
+                continue
+            rec = records[i]
             emit = _plan_ops.FORWARD.get(rec.cls, _plan_ops.generic_forward)
             self.forward_steps.extend(emit(rec, self))
+            i += 1
         self.backward_steps = []
         self.grad = {}
 
@@ -359,17 +373,9 @@ class ForwardPlan:
     """A traced forward call: buffers, steps, and how to hand back its outputs."""
 
     def __init__(self, tracer, structure, leaves):
-        self.plan = Plan(tracer)
         self.structure = structure
-        self.outputs = []
-        for t in leaves:
-            slot = tracer.by_id.get(id(t))
-            if slot is None:
-                slot = tracer.slot_of(t)
-                if slot.kind == "outside":  # created without a primitive: a constant
-                    slot.buf = t._data
-            self.outputs.append(slot)
-        self.plan.outside = [(s.source, s) for s in self.plan.slots if s.kind == "outside"]
+        self.outputs = [tracer.slot_of(t) for t in leaves]  # new ones: constants, used as is
+        self.plan = Plan(tracer, keep=self.outputs)
 
     def __call__(self, arg_tensors):
         plan = self.plan

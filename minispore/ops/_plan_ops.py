@@ -34,6 +34,43 @@ def _write(target, add_into):
     return lambda: np.add(add_into, target, out=add_into)
 
 
+def fused_forward(records, i, plan):
+    """(steps, records used) for a chain starting at ``records[i]`` that one kernel computes,
+    or None. The chain: [BiasAdd ->] ReLU -> MaxPool2D 2x2 stride 2 unpadded, whose
+    intermediate outputs nothing else reads (so they are never written): one pass over the
+    convolution's output instead of three (:func:`minispore.kernels.conv_plan.
+    bias_relu_maxpool2x2`, same values). The backward needs none of them: the engine's
+    ReLU -> MaxPool fusion routes through the pool's output and argmax."""
+    bias = records[i] if records[i].cls is F.BiasAdd else None
+    j = i + (bias is not None)
+    if j + 1 >= len(records):
+        return None
+    relu, pool = records[j], records[j + 1]
+    if relu.cls is not F.ReLU or pool.cls is not F.MaxPool2D or pool.ins[0] is not relu.outs[0]:
+        return None
+    if (pool.attrs["kernel"], pool.attrs["stride"]) != ((2, 2), (2, 2)) or \
+            any(pool.attrs["padding"]):
+        return None
+    middle = [relu.outs[0]]
+    if bias is not None:
+        if relu.ins[0] is not bias.outs[0] or len(bias.ins[0].shape) != 4:
+            return None
+        middle.append(bias.outs[0])
+    if any(plan.uses.get(s.index, 0) != 1 or s.index in plan.keep for s in middle):
+        return None
+    x = (bias or relu).ins[0].buf
+    if x.ndim != 4 or not x.flags.c_contiguous:
+        return None
+    b = bias.ins[1].buf if bias is not None else np.zeros(x.shape[1], x.dtype)
+    y = plan.buffer(pool.outs[0])
+    argmax = pool.extra["argmax"] = np.empty(y.shape, np.int32)
+    has_bias = bias is not None
+    for rec in (bias, relu):
+        if rec is not None:
+            rec.extra["fused_into"] = pool
+    return [lambda: _cplan.bias_relu_maxpool2x2(y, argmax, x, b, has_bias)], j + 2 - i
+
+
 def _steps(*steps):
     return [s for s in steps if s is not None]
 

@@ -54,7 +54,7 @@ class TrainStepPlan:
             raise NotPlannable("its loss is not computed by minispore primitives from the "
                                "network's parameters")
         self.cell, self.tracer, self.root = cell, tracer, root
-        self.plan = Plan(tracer)
+        self.plan = Plan(tracer, keep=[root])
         self.weights = list(cell.weights)
         leaves = []
         for w in self.weights:
