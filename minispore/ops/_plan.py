@@ -221,6 +221,7 @@ class Plan:
             i += 1
         self.backward_steps = []
         self.grad = {}
+        self.homes = {}  # slot index -> the array its gradient must live in (flat buffers)
 
     def buffer(self, slot):
         """The slot's buffer, allocated on first use."""
@@ -286,7 +287,7 @@ class Plan:
                 self.backward_steps.extend(emit(rec, self))
         out = []
         for leaf in leaves:
-            g = self.grad.get(leaf.index)
+            g = self.grad.get(leaf.index, self.homes.get(leaf.index))
             out.append(g if g is not None else np.zeros(leaf.shape, leaf.dtype))
         return out
 
@@ -309,6 +310,9 @@ class Plan:
         remaining = self._pending[slot.index]
         self._pending[slot.index] = remaining - 1
         have = self.grad.get(slot.index)
+        if have is None and slot.index in self.homes:
+            have = self.grad[slot.index] = self.homes[slot.index]
+            return have, None
         if have is None:
             if alias is not None and remaining == 1:
                 self.grad[slot.index] = alias

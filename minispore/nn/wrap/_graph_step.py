@@ -6,7 +6,10 @@ the forward kernels, the reverse pass in the autograd engine's order with its fu
 activation, saved value and gradient in a buffer allocated once. Each later call copies the
 inputs in, runs the steps and updates the parameters; with ``nn.Momentum`` (no ``sens``, the
 identity ``grad_reducer``) the update is the Momentum kernel on those gradient buffers,
-otherwise the optimizer Cell is called with them. The loss (and ``return_grad``'s gradients)
+otherwise the optimizer Cell is called with them. For that update the parameters and their
+moments are moved into one flat array each (every Parameter's array becomes a view of it:
+same values, shapes and names, so checkpoints are unchanged) and the gradients are computed
+straight into a third, so the whole update is one kernel call. The loss (and ``return_grad``'s gradients)
 come back as new Tensors; nothing else is allocated per step.
 """
 import numpy as np
@@ -21,6 +24,48 @@ from ..optim.momentum import Momentum
 __all__ = ["run_train_step"]
 
 _optim = lazy("optim")
+
+
+def _flat_momentum_update(optimizer, flat_w, flat_v, flat_g):
+    """One Momentum kernel call over every parameter at once (they live in ``flat_w``)."""
+    t = flat_w.dtype.type
+    decay = optimizer.weight_decay > 0.0 and all(optimizer.decay_flags)
+    scaled = optimizer.loss_scale != 1.0
+    wd_ls = float(optimizer.weight_decay) * float(optimizer.loss_scale)
+    loss_scale, nesterov = optimizer.loss_scale, bool(optimizer.use_nesterov)
+
+    def update():
+        lr = optimizer._current_lr()
+        momentum = float(optimizer.momentum._data)
+        _optim.momentum_update(flat_w, flat_v, flat_g, t(lr), t(momentum), t(wd_ls),
+                               t(loss_scale), decay, scaled, nesterov)
+        optimizer.step_count += 1
+    return update
+
+
+def _flatten_into(tensors, dtype):
+    """Move the tensors' values into one new flat array; each tensor's array becomes a view
+    of it (values, shapes and dtypes unchanged). Returns the flat array."""
+    total = sum(t._data.size for t in tensors)
+    flat = np.empty(total, dtype)
+    offset = 0
+    for t in tensors:
+        n = t._data.size
+        view = flat[offset:offset + n].reshape(t._data.shape)
+        np.copyto(view, t._data)
+        t._data = view
+        offset += n
+    return flat
+
+
+def _can_flatten(optimizer, weights):
+    if type(optimizer) is not Momentum or len({id(w) for w in weights}) != len(weights):
+        return False
+    dtypes = {w._data.dtype for w in weights} | {v._data.dtype for v in optimizer.moments}
+    if len(dtypes) != 1:
+        return False
+    flags = set(optimizer.decay_flags)
+    return optimizer.weight_decay == 0.0 or len(flags) == 1
 
 
 def _momentum_update(optimizer, grads):
@@ -54,18 +99,32 @@ class TrainStepPlan:
             raise NotPlannable("its loss is not computed by minispore primitives from the "
                                "network's parameters")
         self.cell, self.tracer, self.root = cell, tracer, root
-        self.plan = Plan(tracer, keep=[root])
         self.weights = list(cell.weights)
+        optimizer = cell.optimizer
+        fast = (type(optimizer) is Momentum and cell.sens == 1.0
+                and cell.grad_reducer is _identity)
+        flat = fast and _can_flatten(optimizer, self.weights)
+        if flat:  # before the plan binds the parameters' arrays
+            flat_w = _flatten_into(self.weights, self.weights[0]._data.dtype)
+            flat_v = _flatten_into(list(optimizer.moments), flat_w.dtype)
+        self.plan = Plan(tracer, keep=[root])
         leaves = []
         for w in self.weights:
             slot = tracer.by_id.get(id(w))
             leaves.append(slot if slot is not None else _Absent(w))
+        if flat:
+            flat_g = np.zeros(flat_w.size, flat_w.dtype)
+            offset = 0
+            for w, leaf in zip(self.weights, leaves):
+                n = w._data.size
+                self.plan.homes[leaf.index] = flat_g[offset:offset + n].reshape(w._data.shape)
+                offset += n
         self.grads = self.plan.build_backward(root, leaves)
-        optimizer = cell.optimizer
         self.extra_bound = [(t, t._data) for t in getattr(optimizer, "moments", ())]
         self.extra_bound += [(w, w._data) for w in self.weights]
-        if (type(optimizer) is Momentum and cell.sens == 1.0
-                and cell.grad_reducer is _identity):
+        if flat:
+            self.update = _flat_momentum_update(optimizer, flat_w, flat_v, flat_g)
+        elif fast:
             self.update = _momentum_update(optimizer, self.grads)
         else:
             self.update = self._call_optimizer
@@ -103,9 +162,8 @@ class TrainStepPlan:
 class _Absent:
     """A weight the loss does not depend on: its gradient is zeros."""
 
-    index = -1
-
     def __init__(self, w):
+        self.index = ("absent", id(w))
         self.shape, self.dtype = w._data.shape, w._data.dtype
 
 
