@@ -2,10 +2,14 @@
 
 Same network, same initial weights, same batches in memory; interleaved repeats; medians, and
 the paired ratio (median over repeats of minispore / torch within the same repeat).
+minispore runs twice: ``minispore`` is PyNative (eager), ``ms-graph`` is the same network
+under ``set_context(mode=GRAPH_MODE)`` (a static plan replayed per step; the trace happens
+in the warm-up calls). ``--mode`` picks one of them.
 Also a full epoch through the real data pipeline (``create_dataset`` on an IDX folder) against
 the same number of compute-only steps.
 
-    python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--data DIR] [--json out.json]
+    python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--mode both|pynative|graph]
+                                     [--data DIR] [--json out.json]
 """
 import argparse
 import os
@@ -36,6 +40,23 @@ def minispore_steps(batch, seed=0):
     y = Tensor(rng.integers(0, 10, batch).astype(np.int32))
     weights = {p.name: p.asnumpy().copy() for p in net.get_parameters()}
     return (lambda: train_net(x, y)), (lambda: net(x)), weights, x.asnumpy(), y.asnumpy()
+
+
+def minispore_graph_steps(batch, seed=0):
+    """The same network, initial weights and batch as :func:`minispore_steps`, each call
+    made under GRAPH_MODE (PyNative is restored after it, so the peers alternate freely)."""
+    import minispore as ms
+    step, infer, _, _, _ = minispore_steps(batch, seed)
+
+    def in_graph_mode(fn):
+        def call():
+            ms.set_context(mode=ms.GRAPH_MODE)
+            try:
+                return fn()
+            finally:
+                ms.set_context(mode=ms.PYNATIVE_MODE)
+        return call
+    return in_graph_mode(step), in_graph_mode(infer)
 
 
 def torch_steps(weights, x, y):
@@ -105,10 +126,13 @@ def mindspore_steps(weights, x, y):
     return (lambda: train_net(tx, ty)), (lambda: net(tx))
 
 
-def peers(batch):
+def peers(batch, mode="both"):
     step, infer, weights, x, y = minispore_steps(batch)
-    train = {"minispore": step}
-    inference = {"minispore": infer}
+    train, inference = {}, {}
+    if mode in ("both", "pynative"):
+        train["minispore"], inference["minispore"] = step, infer
+    if mode in ("both", "graph"):
+        train["ms-graph"], inference["ms-graph"] = minispore_graph_steps(batch)
     for name, builder in (("torch", torch_steps), ("mindspore", mindspore_steps)):
         try:
             s, i = builder(weights, x, y)
@@ -171,19 +195,23 @@ def main(argv=None):
     ap.add_argument("--inner", type=int, default=20, help="steps per timed repeat")
     ap.add_argument("--train-batches", default="32,64,256")
     ap.add_argument("--infer-batches", default="32,256")
+    ap.add_argument("--mode", choices=("both", "pynative", "graph"), default="both",
+                    help="minispore rows: PyNative, GRAPH_MODE, or both (default)")
     ap.add_argument("--data", default=None, help="IDX folder for the full-epoch pipeline test")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     threads = set_threads(args.threads)
     report = {"machine": machine(), "threads": threads, "train": {}, "inference": {}}
+    report["load_average_before"] = os.getloadavg()
     print(f"machine: {report['machine']}")
     print(f"threads: {threads}")
+    print(f"load average (1, 5, 15 min) before: {report['load_average_before']}")
     print(f"\n{'what':<22}{'peer':<11}{'median ms':>10}{'min':>9}{'max':>9}{'img/s':>10}"
           f"{'vs torch':>10}{'paired':>8}")
     wanted = {int(b) for b in args.train_batches.split(",")} | {
         int(b) for b in args.infer_batches.split(",")}
     for batch in sorted(wanted):
-        train, inference = peers(batch)
+        train, inference = peers(batch, args.mode)
         for kind, cands, batches in (("train", train, args.train_batches),
                                      ("inference", inference, args.infer_batches)):
             if str(batch) not in batches.split(","):
@@ -199,6 +227,9 @@ def main(argv=None):
                       f"{r['min_ms']:>9.3f}{r['max_ms']:>9.3f}{r['images_per_s']:>10.0f}"
                       f"{'' if ratio is None else f'{ratio:.2f}':>10}"
                       f"{'' if paired is None else f'{paired:.2f}':>8}")
+    report["load_average_after"] = os.getloadavg()
+    print(f"load average after: {report['load_average_after']} (above {os.cpu_count()}: "
+          f"other processes shared the cores, so absolute times are inflated)")
     if args.data:
         res = pipeline_epoch(args.data, 32)
         report["pipeline_epoch"] = res

@@ -19,6 +19,7 @@ from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 from .context import (ParallelMode, get_auto_parallel_context, reset_auto_parallel_context,
                       set_auto_parallel_context)
+from .common.api import JitConfig, jit
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,9 @@
-"""``mindspore.context``: run-mode settings. minispore always executes eagerly on the CPU.
+"""``mindspore.context``: run-mode settings, on the CPU.
 
-``set_context(mode=GRAPH_MODE)`` is accepted so MindSpore scripts run unchanged; the mode is
-recorded but changes nothing (there is no graph compiler). A device other than CPU is refused.
+``set_context(mode=GRAPH_MODE)`` makes every top-level Cell call go through the planner of
+``ms.jit`` (:mod:`minispore.common.api`): traced once per input signature into a static plan,
+replayed after that; ``PYNATIVE_MODE`` (the default) runs eagerly. A device other than CPU is
+refused.
 """
 
 __all__ = ["GRAPH_MODE", "PYNATIVE_MODE", "set_context", "get_context"]

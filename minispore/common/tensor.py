@@ -13,12 +13,29 @@ The differentiable methods (arithmetic, ``reshape``, ``sum``, comparisons, ...) 
 ``common``.
 """
 import numbers
+import threading
 
 import numpy as np
 
 from . import dtype as mstype
 
 __all__ = ["Tensor"]
+
+
+class _ValueReads(threading.local):
+    """``ms.jit``'s tracer sets ``hook(tensor, how)`` here while it records a call on this
+    thread: a Tensor's values read into Python (bool, number, numpy) make control flow depend
+    on data, which a static plan cannot replay."""
+    hook = None
+
+
+_value_reads = _ValueReads()
+
+
+def _read(t, how):
+    hook = _value_reads.hook
+    if hook is not None:
+        hook(t, how)
 
 
 def _contiguous(arr):
@@ -152,19 +169,24 @@ class Tensor:
 
     def asnumpy(self):
         """The values as a numpy array (shared memory; BFloat16 gives its uint16 bits)."""
+        _read(self, "asnumpy()")
         return self._data
 
     def numpy(self):
+        _read(self, "numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _read(self, "numpy array")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self, index=None):
+        _read(self, "item()")
         value = self._data.item() if index is None else self._data.item(index)
         return value
 
     def tolist(self):
+        _read(self, "tolist()")
         return self._data.tolist()
 
     def __len__(self):
@@ -173,15 +195,19 @@ class Tensor:
         return self._data.shape[0]
 
     def __bool__(self):
+        _read(self, "bool")
         return bool(self._data)
 
     def __float__(self):
+        _read(self, "float")
         return float(self._data)
 
     def __int__(self):
+        _read(self, "int")
         return int(self._data)
 
     def __index__(self):
+        _read(self, "index")
         return int(self._data)
 
     def __hash__(self):

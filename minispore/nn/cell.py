@@ -8,6 +8,8 @@ prefix, so a trained network's checkpoint still says ``conv1.weight``.
 """
 from collections import OrderedDict
 
+from .. import context as _context
+from ..common import api as _api
 from ..common.parameter import Parameter, ParameterTuple
 
 __all__ = ["Cell"]
@@ -124,10 +126,21 @@ class Cell:
 
     def __call__(self, *inputs, **kwargs):
         try:
+            if _context._settings["mode"] == _context.GRAPH_MODE and not _api.in_graph():
+                return self._graph_call(inputs, kwargs)
             return self.construct(*inputs, **kwargs)
         except (ValueError, TypeError) as e:
             _name_the_cell(e, self)
             raise
+
+    def _graph_call(self, inputs, kwargs):
+        """GRAPH_MODE: run ``construct`` through the planner (see :mod:`minispore.common.api`),
+        one plan cache per cell."""
+        state = self.__dict__.get("_jit_state")
+        if state is None:
+            state = _api.JitState(type(self).__name__)
+            object.__setattr__(self, "_jit_state", state)
+        return _api.run(state, self.construct, inputs, kwargs)
 
     def set_train(self, mode=True):
         """Put this cell and its children in training (True) or inference (False) mode."""

@@ -11,6 +11,7 @@ from ._function import REGISTRY as _REGISTRY
 from ._function import Function, Primitive, derive_functional, derive_method, derive_primitive
 from ._function import is_recording
 from ._grad import GradOperation, grad, value_and_grad
+from . import _plan  # noqa: F401  (ms.jit's planner: registers itself with common.api)
 
 __all__ = ["Function", "Primitive", "GradOperation", "value_and_grad", "grad", "is_recording"]
 for _family in _function_pkg.modules:

@@ -38,6 +38,7 @@ class _RecordingState(threading.local):
     def __init__(self):
         self.depth = 0
         self.wanted = frozenset()
+        self.tracer = None  # ms.jit's tracer (minispore.ops._plan) while it records a call
 
 
 _state = _RecordingState()
@@ -102,7 +103,17 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
-        """Run forward on the inputs' arrays; record a node when some input is on the tape."""
+        """Run forward on the inputs' arrays; record a node when some input is on the tape
+        (and tell ``ms.jit``'s tracer, when one is recording on this thread)."""
+        tracer = _state.tracer
+        if tracer is None:
+            return cls._apply(inputs, attrs)[0]
+        out, node = cls._apply(inputs, attrs)
+        tracer.record(cls, node, inputs, attrs, out, _state.depth)
+        return out
+
+    @classmethod
+    def _apply(cls, inputs, attrs):
         node = cls()
         out = node.forward(*[t._data for t in inputs], **attrs)
         record = False
@@ -113,19 +124,19 @@ class Function:
             if not record:
                 cut = next((t._cut_by for t in inputs if t._cut_by is not None), None)
                 if cut is not None:
-                    return _cut(out, cut)
+                    return _cut(out, cut), node
         if not record:
-            return tuple(Tensor._make(o) for o in out) if isinstance(out, tuple) \
-                else Tensor._make(out)
+            return (tuple(Tensor._make(o) for o in out) if isinstance(out, tuple)
+                    else Tensor._make(out)), node
         if not cls.differentiable:
-            return _cut(out, cls.__name__)
+            return _cut(out, cls.__name__), node
         node.inputs, node.needs = inputs, needs
         if isinstance(out, tuple):
             node.n_out = len(out)
             node.out_meta = [(o.shape, o.dtype) for o in out]
-            return tuple(Tensor._make(o, node=node, index=i) for i, o in enumerate(out))
+            return tuple(Tensor._make(o, node=node, index=i) for i, o in enumerate(out)), node
         node.n_out = 1
-        return Tensor._make(out, node=node)
+        return Tensor._make(out, node=node), node
 
     def forward(self, *arrays, **attrs):
         raise NotImplementedError

@@ -72,6 +72,11 @@ class TrainOneStepCell(Cell):
             self.grad_reducer = _data_parallel_reducer(self.network, self.weights)
         self.grad_fn = ops.value_and_grad(self.network, None, tuple(self.weights))
 
+    def _graph_call(self, inputs, kwargs):
+        """GRAPH_MODE: forward, backward and update as one plan (see ``_graph_step``)."""
+        from ._graph_step import run_train_step  # noqa: PLC0415
+        return run_train_step(self, inputs, kwargs)
+
     def construct(self, *inputs):
         loss, grads = self.grad_fn(*inputs)
         if self.sens != 1.0:
