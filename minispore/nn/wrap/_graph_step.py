@@ -29,17 +29,17 @@ _optim = lazy("optim")
 def _flat_momentum_update(optimizer, flat_w, flat_v, flat_g):
     """One Momentum kernel call over every parameter at once (they live in ``flat_w``)."""
     t = flat_w.dtype.type
-    decay = optimizer.weight_decay > 0.0 and all(optimizer.decay_flags)
+    weight_decay = float(optimizer._weight_decays[0])
+    decay = weight_decay > 0.0 and all(optimizer.decay_flags)
     scaled = optimizer.loss_scale != 1.0
-    wd_ls = float(optimizer.weight_decay) * float(optimizer.loss_scale)
+    wd_ls = weight_decay * float(optimizer.loss_scale)
     loss_scale, nesterov = optimizer.loss_scale, bool(optimizer.use_nesterov)
 
     def update():
-        lr = optimizer._current_lr()
+        lr = optimizer._next_lrs()[0]  # one rate for all (checked by _can_flatten)
         momentum = float(optimizer.momentum._data)
         _optim.momentum_update(flat_w, flat_v, flat_g, t(lr), t(momentum), t(wd_ls),
                                t(loss_scale), decay, scaled, nesterov)
-        optimizer.step_count += 1
     return update
 
 
@@ -64,28 +64,29 @@ def _can_flatten(optimizer, weights):
     dtypes = {w._data.dtype for w in weights} | {v._data.dtype for v in optimizer.moments}
     if len(dtypes) != 1:
         return False
+    if optimizer.is_group_lr or len(set(optimizer._weight_decays)) != 1:
+        return False
     flags = set(optimizer.decay_flags)
-    return optimizer.weight_decay == 0.0 or len(flags) == 1
+    return optimizer._weight_decays[0] == 0.0 or len(flags) == 1
 
 
 def _momentum_update(optimizer, grads):
     """The step ``Momentum.construct`` takes (``ops.apply_momentum``), on fixed arrays."""
     items = []
-    for w, v, g, flag in zip(optimizer.parameters, optimizer.moments, grads,
-                             optimizer.decay_flags):
-        items.append((w._data.reshape(-1), v._data.reshape(-1), g.reshape(-1), flag,
+    for w, v, g, flag, wd in zip(optimizer.parameters, optimizer.moments, grads,
+                                 optimizer.decay_flags, optimizer._weight_decays):
+        items.append((w._data.reshape(-1), v._data.reshape(-1), g.reshape(-1),
+                      flag and wd > 0.0, float(wd) * float(optimizer.loss_scale),
                       w._data.dtype.type))
-    decay, scaled = optimizer.weight_decay > 0.0, optimizer.loss_scale != 1.0
-    wd_ls = float(optimizer.weight_decay) * float(optimizer.loss_scale)
+    scaled = optimizer.loss_scale != 1.0
     loss_scale, nesterov = optimizer.loss_scale, bool(optimizer.use_nesterov)
 
     def update():
-        lr = optimizer._current_lr()
+        lrs = optimizer._next_lrs()
         momentum = float(optimizer.momentum._data)
-        for w, v, g, flag, t in items:
+        for (w, v, g, decay, wd_ls, t), lr in zip(items, lrs):
             _optim.momentum_update(w, v, g, t(lr), t(momentum), t(wd_ls), t(loss_scale),
-                                   decay and flag, scaled, nesterov)
-        optimizer.step_count += 1
+                                   decay, scaled, nesterov)
     return update
 
 
@@ -102,7 +103,8 @@ class TrainStepPlan:
         self.weights = list(cell.weights)
         optimizer = cell.optimizer
         fast = (type(optimizer) is Momentum and cell.sens == 1.0
-                and cell.grad_reducer is _identity)
+                and cell.grad_reducer is _identity
+                and not any(optimizer.grad_centralization_flags))
         flat = fast and _can_flatten(optimizer, self.weights)
         if flat:  # before the plan binds the parameters' arrays
             flat_w = _flatten_into(self.weights, self.weights[0]._data.dtype)
