@@ -46,6 +46,8 @@ MAX_NDIM = 64
 MAX_RECORDS = 1 << 24
 MAX_TYPE_BYTES = 64
 _COPY_SLICE = 64 << 20       # bytes copied out of the map between page drops
+_SMALL = 1 << 16             # values up to this size are copied in one call, pages not dropped
+_TYPE_NAMES = {t.encode("ascii"): t for t in codec.TYPE_ITEMSIZE}
 _PAGE = mmap.PAGESIZE
 
 
@@ -151,8 +153,24 @@ def split_trailer(buf, size):
     return size, None
 
 
+class _Where:
+    """Where a record is, formatted into an error message only when one is raised (formatting
+    it for every record made loading a file of a million tiny records several times slower)."""
+    __slots__ = ("index", "start", "name")
+
+    def __init__(self, index, start):
+        self.index, self.start, self.name = index, start, None
+
+    def __str__(self):
+        if self.name is None:
+            return f" (record #{self.index} at byte {self.start})"
+        return f" inside record {self.name!r} (starting at byte {self.start})"
+
+
 def _varint(buf, pos, end, path, what, rec):
     """(value, new pos) of the varint at ``pos``; error if it runs past ``end`` or 10 bytes."""
+    if pos < end and buf[pos] < 0x80:          # one-byte varint: the common case
+        return buf[pos], pos + 1
     result = shift = 0
     start = pos
     while True:
@@ -222,10 +240,13 @@ def _parse_tensor(buf, pos, end, path, rec):
             a, pos = _len_field(buf, pos, end, path, "tensor_type", rec)
             if pos - a > MAX_TYPE_BYTES:
                 _fail(path, f"tensor_type of {pos - a} bytes at byte {a}{rec}")
-            try:
-                ttype = bytes(buf[a:pos]).decode("ascii")
-            except UnicodeDecodeError:
-                _fail(path, f"tensor_type at byte {a} is not ASCII{rec}")
+            raw = bytes(buf[a:pos])
+            ttype = _TYPE_NAMES.get(raw)      # one shared str per known type, not one per record
+            if ttype is None:
+                try:
+                    ttype = raw.decode("ascii")
+                except UnicodeDecodeError:
+                    _fail(path, f"tensor_type at byte {a} is not ASCII{rec}")
         elif field == 3 and wire == 2:
             a, pos = _len_field(buf, pos, end, path, "tensor_content", rec)
             content = (a, pos - a)
@@ -252,8 +273,8 @@ def iter_records(buf, body_end, path):
                 _fail(path, f"truncated inside the CRC trailer at byte {pos} ({len(tail)} of "
                             f"{codec.CRC_TRAILER_LEN} bytes present)")
             _fail(path, f"expected a record (byte 0x0a) at byte {pos}, found 0x{buf[pos]:02x}")
-        n, a = _varint(buf, pos + 1, body_end, path, "record length",
-                       f" (record #{count} at byte {pos})")
+        rec = _Where(count, start)
+        n, a = _varint(buf, pos + 1, body_end, path, "record length", rec)
         if n > body_end - a:
             # Cut inside this record: name it when its tag bytes made it into the file.
             name = _peek_tag(buf, a, body_end)
@@ -266,7 +287,6 @@ def iter_records(buf, body_end, path):
         if count > MAX_RECORDS:
             _fail(path, f"more than {MAX_RECORDS} records")
         name, tensor, pos = None, None, a
-        rec = f" (record #{count - 1} at byte {start})"
         while pos < end:
             key, pos = _varint(buf, pos, end, path, "field key", rec)
             field, wire = key >> 3, key & 7
@@ -278,7 +298,7 @@ def iter_records(buf, body_end, path):
                     name = bytes(buf[ta:pos]).decode("utf-8")
                 except UnicodeDecodeError:
                     _fail(path, f"tag at byte {ta} is not UTF-8{rec}")
-                rec = f" inside record {name!r} (starting at byte {start})"
+                rec.name = name
             elif field == 2 and wire == 2:
                 tensor = _len_field(buf, pos, end, path, "tensor", rec)
                 pos = tensor[1]
@@ -384,6 +404,11 @@ def materialize(buf, info, path="<buffer>"):
             _fail(path, f"str record {info.name!r} at byte {info.start} is not valid UTF-32-LE "
                         f"({exc.reason})")
     dt = codec.NUMPY_DTYPE[info.tensor_type]
+    if len(info.segments) == 1 and info.nbytes <= _SMALL:    # the many-tiny-records fast path
+        off, n = info.segments[0]
+        out = np.frombuffer(buf, dtype=dt, count=n // dt.itemsize, offset=off).copy()
+        out = out.reshape(info.shape)
+        return out if out.dtype.isnative else out.astype(dt.newbyteorder("="))
     out = np.empty(info.nbytes // dt.itemsize, dtype=dt)
     dst = out.view(np.uint8)
     at = 0
