@@ -8,6 +8,7 @@ from .. import _conv_ops as C
 from .._autograd import register_backward_fusion
 from .._blas import matmul as _matmul
 from .._function import Function, Primitive
+from .array_func import Reshape
 from ..._checkparam import (Problems, as_tensor, check_reduction, check_sparse_labels, floats, ndim,
                          pad4, pair)
 
@@ -776,3 +777,237 @@ class PReLU(Function):
             else:
                 dw = contrib.sum(axis=(0,) + tuple(range(2, contrib.ndim))).astype(dy.dtype)
         return dx, dw
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the trailing dims ``normalized_shape`` of ``input``:
+    y = (x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var per leading index.
+    ``weight``/``bias`` have shape ``normalized_shape`` or a suffix of it (broadcast); None
+    means ones/zeros."""
+    name = "layer_norm"
+
+    @classmethod
+    def check(cls, input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+        op = "layer_norm"
+        p = Problems(op)
+        x = as_tensor(op, "input", input, p)
+        p.raise_if_any()
+        floats(p, input=x)
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        try:
+            norm = tuple(int(s) for s in normalized_shape)
+        except (TypeError, ValueError):
+            norm = None
+        if not norm or len(norm) > x.ndim or tuple(x.shape[x.ndim - len(norm):]) != norm:
+            p.add(f"'normalized_shape' {normalized_shape!r} must be the trailing dims of the "
+                  f"input {tuple(x.shape)}")
+            p.raise_if_any()
+        dt = x._data.dtype
+        params = []
+        for arg, t, fill in (("weight", weight, np.ones), ("bias", bias, np.zeros)):
+            if t is None:
+                params.append(Tensor._make(fill(norm, dt)))
+                continue
+            t = as_tensor(op, arg, t, p)
+            if t is not None and (t.ndim > len(norm) or tuple(t.shape) != norm[len(norm) - t.ndim:]
+                                  or t.ndim == 0):
+                p.add(f"'{arg}' must have shape {norm} (or a suffix of it), but got "
+                      f"{tuple(t.shape)}")
+            params.append(t)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+            p.add(f"'eps' must be a float > 0, but got {eps!r}")
+        p.raise_if_any()
+        return (x, params[0], params[1]), {"norm_shape": norm, "eps": float(eps)}
+
+    def forward(self, x, w, b, norm_shape, eps):
+        K = int(np.prod(norm_shape))
+        self.x2 = np.ascontiguousarray(x).reshape(-1, K)
+        self.shapes = (x.shape, w.shape, b.shape, norm_shape)
+        self.gamma = np.ascontiguousarray(np.broadcast_to(w, norm_shape), x.dtype).reshape(K)
+        beta = np.ascontiguousarray(np.broadcast_to(b, norm_shape), x.dtype).reshape(K)
+        M = self.x2.shape[0]
+        self.mean, self.rstd = np.empty(M, np.float64), np.empty(M, np.float64)
+        y = np.empty_like(self.x2)
+        _norm.layer_norm_fwd(y, self.mean, self.rstd, self.x2, self.gamma, beta, eps)
+        return y.reshape(x.shape)
+
+    def backward(self, dy):
+        x_shape, w_shape, b_shape, norm_shape = self.shapes
+        dy2 = np.ascontiguousarray(dy, self.x2.dtype).reshape(self.x2.shape)
+        dx = dw = db = None
+        if self.needs[0]:
+            dx = np.empty_like(self.x2)
+            _norm.layer_norm_bwd_input(dx, dy2, self.x2, self.mean, self.rstd, self.gamma)
+            dx = dx.reshape(x_shape)
+        if self.needs[1] or self.needs[2]:
+            K = self.x2.shape[1]
+            dgamma, dbeta = np.empty(K, np.float64), np.empty(K, np.float64)
+            _norm.layer_norm_bwd_params(dgamma, dbeta, dy2, self.x2, self.mean, self.rstd)
+            lead = len(norm_shape)
+
+            def fold(g, shape):  # sum the broadcast leading axes of a suffix-shaped parameter
+                g = g.reshape(norm_shape).sum(axis=tuple(range(lead - len(shape))))
+                return g.astype(self.x2.dtype).reshape(shape)
+            dw = fold(dgamma, w_shape) if self.needs[1] else None
+            db = fold(dbeta, b_shape) if self.needs[2] else None
+        return dx, dw, db
+
+
+# ---- embedding -----------------------------------------------------------------------------------
+_emb = lazy("embedding")
+
+
+class Embedding(Function):
+    """Rows of ``weight`` (V, D) looked up by the integer ``input`` ids: output shape
+    input.shape + (D,). The gradient adds each output row's gradient into the table row it
+    came from; with ``padding_idx`` that row gets no gradient. Ids outside [0, V) raise."""
+    name = "embedding"
+
+    @classmethod
+    def check(cls, input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False):
+        op = "embedding"
+        p = Problems(op)
+        ids = as_tensor(op, "input", input, p)
+        w = as_tensor(op, "weight", weight, p)
+        p.raise_if_any()
+        floats(p, weight=w)
+        if ids._data.dtype.kind not in "iu":
+            p.add(f"'input' must hold integer ids, but got {ids.dtype}", type_error=True)
+        if w.ndim != 2:
+            p.add(f"'weight' must be 2-D (vocab_size, embedding_size), but got shape "
+                  f"{tuple(w.shape)}")
+        p.raise_if_any()
+        V = w.shape[0]
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                    or not -V <= padding_idx < V:
+                p.add(f"'padding_idx' must be an int in [-{V}, {V}), but got {padding_idx!r}")
+            else:
+                padding_idx = int(padding_idx) % V
+        if max_norm is not None or scale_grad_by_freq:
+            p.add("'max_norm' and 'scale_grad_by_freq' are not supported by minispore")
+        arr = ids._data
+        if arr.size and (arr.min() < 0 or arr.max() >= V):
+            bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
+            p.add(f"ids must be in [0, {V}) for a table of {V} rows, but got {bad}")
+        p.raise_if_any()
+        return (ids, w), {"padding_idx": padding_idx}
+
+    def forward(self, ids, w, padding_idx):
+        self.ids = np.ascontiguousarray(ids.reshape(-1), dtype=np.int64)
+        self.w_shape, self.padding_idx = w.shape, padding_idx
+        return np.take(w, self.ids, axis=0).reshape(ids.shape + (w.shape[1],))
+
+    def backward(self, dy):
+        if not self.needs[1]:
+            return None, None
+        dw = np.empty(self.w_shape, dy.dtype)
+        _emb.embedding_bwd(dw, np.ascontiguousarray(dy).reshape(-1, self.w_shape[1]), self.ids)
+        if self.padding_idx is not None:
+            dw[self.padding_idx] = 0
+        return None, dw
+
+
+# ---- 1-D and transposed convolution --------------------------------------------------------------
+def conv1d(input, weight, bias=None, stride=1, pad_mode="valid", padding=0,  # noqa: A002
+           dilation=1, groups=1):
+    """1-D cross-correlation of ``input`` (N, C, L) with ``weight`` (O, C/groups, k) (or
+    MindSpore nn.Conv1d's stored (O, C/groups, 1, k)), plus ``bias`` (O,): ``conv2d`` on a
+    height-1 image. ``pad_mode`` 'valid', 'same' or 'pad' (``padding``: an int for both
+    ends or a pair (left, right))."""
+    for name, t, rank in (("input", input, 3), ("weight", weight, (3, 4))):
+        if not hasattr(t, "ndim") or t.ndim not in ((rank,) if isinstance(rank, int) else rank):
+            got = tuple(t.shape) if hasattr(t, "shape") else type(t).__name__
+            raise ValueError(f"For 'conv1d', '{name}' must be {rank}-D, but got {got}.")
+    n, c, length = input.shape
+    w4 = weight if weight.ndim == 4 else Reshape.call(weight, weight.shape[:2] + (1,) +
+                                                      weight.shape[2:])
+    if isinstance(padding, (int, np.integer)):
+        pads = (0, 0, int(padding), int(padding))
+    else:
+        pads = (0, 0) + tuple(int(v) for v in padding)
+    def height_one(v):
+        return (1, int(v)) if isinstance(v, (int, np.integer)) else (1, int(v[0]))
+    y = Conv2D.call(Reshape.call(input, (n, c, 1, length)), w4, bias, height_one(stride),
+                    pad_mode, pads, height_one(dilation), groups)
+    return Reshape.call(y, (y.shape[0], y.shape[1], y.shape[3]))
+
+
+class Conv2DTranspose(Function):
+    """2-D transposed convolution (the input-gradient of ``conv2d``) of ``input``
+    (N, C_in, H, W) with ``weight`` (C_in, C_out/groups, kh, kw), plus ``bias`` (C_out,):
+    H_out = (H - 1) * stride - pad_top - pad_bottom + dilation * (kh - 1) + output_padding + 1.
+    ``padding``: an int, (h, w) or (top, bottom, left, right); ``output_padding`` (< stride or
+    dilation) adds rows/columns at the bottom/right."""
+    name = "conv_transpose2d"
+
+    @classmethod
+    def check(cls, input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+              groups=1, dilation=1):
+        op = "conv_transpose2d"
+        p = Problems(op)
+        x = as_tensor(op, "input", input, p)
+        w = as_tensor(op, "weight", weight, p)
+        p.raise_if_any()
+        floats(p, input=x, weight=w)
+        stride, dilation = pair(p, "stride", stride), pair(p, "dilation", dilation)
+        out_pad = pair(p, "output_padding", output_padding, minimum=0)
+        pads = pad4(p, padding)
+        if not (ndim(p, "input", x, 4, "(N, C_in, H, W)") &
+                ndim(p, "weight", w, 4, "(C_in, C_out/groups, kh, kw)")):
+            p.raise_if_any()
+        groups = int(groups)
+        N, Cin, H, W = x.shape
+        if x._data.dtype != w._data.dtype:
+            p.add(f"the input ({x.dtype}) and the weight ({w.dtype}) must have the same dtype",
+                  type_error=True)
+        if groups < 1 or Cin % groups:
+            p.add(f"the input channels {Cin} must be divisible by groups {groups}")
+        if w.shape[0] != Cin:
+            p.add(f"the weight {tuple(w.shape)} must have C_in = {Cin} rows for input "
+                  f"{tuple(x.shape)}")
+        for axis in range(2):
+            if out_pad[axis] >= max(stride[axis], dilation[axis]):
+                p.add(f"'output_padding' {out_pad} must be smaller than the stride {stride} or "
+                      f"the dilation {dilation}")
+                break
+        Cout = w.shape[1] * groups
+        if bias is not None and tuple(bias.shape) != (Cout,):
+            p.add(f"'bias' must have shape ({Cout},), but got {tuple(bias.shape)}")
+        p.raise_if_any()
+        out_hw = tuple((size - 1) * s - pads[2 * a] - pads[2 * a + 1] + d * (k - 1) + op_ + 1
+                       for a, (size, s, d, k, op_) in enumerate(zip(
+                           (H, W), stride, dilation, w.shape[2:], out_pad)))
+        if min(out_hw) < 1:
+            raise ValueError(f"For 'conv_transpose2d', the output would be {out_hw}: the padding "
+                             f"{pads} is too large for input {tuple(x.shape)} and weight "
+                             f"{tuple(w.shape)}.")
+        attrs = {"stride": stride, "padding": pads, "dilation": dilation, "group": groups,
+                 "out_shape": (N, Cout) + out_hw}
+        return (x, w), dict(attrs, bias=bias)
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        bias = attrs.pop("bias")
+        out = cls.apply(*inputs, **attrs)
+        return out if bias is None else BiasAdd.call(out, bias)
+
+    def forward(self, x, w, stride, padding, dilation, group, out_shape):
+        self.x, self.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+        self.attrs = (stride, padding, dilation, group)
+        return C.conv2d_backward_input(self.x, self.w, out_shape, *self.attrs)
+
+    def backward(self, dy):
+        dy = np.ascontiguousarray(dy)
+        dx = dw = None
+        if self.needs[0]:
+            dx = C.conv2d_forward(dy, self.w, *self.attrs)
+        if self.needs[1]:
+            dw = C.conv2d_backward_weight(self.x, dy, self.w.shape, *self.attrs)
+        return dx, dw
+
+
+__all__ += ["conv1d"]
