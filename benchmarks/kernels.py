@@ -174,21 +174,21 @@ def layer_cases(rng):
     def t(a):
         return torch.from_numpy(a) if torch is not None else None
 
-    x, dy = f32(32, 16, 16, 16), f32(32, 16, 16, 16)
+    xb, dyb = f32(32, 16, 16, 16), f32(32, 16, 16, 16)
     g, b = f32(16) + 1, f32(16)
     rm, rv = np.zeros(16, np.float32), np.ones(16, np.float32)
-    _, node = ms.forward_node(NF.BatchNorm, x, g, b, running=(rm, rv), training=True,
+    _, bnode = ms.forward_node(NF.BatchNorm, xb, g, b, running=(rm, rv), training=True,
                               momentum=0.1, eps=1e-5)
-    tx, tg, tb, tdy, trm, trv = t(x), t(g), t(b), t(dy), t(rm), t(rv)
+    tx, tg, tb, tdy, trm, trv = t(xb), t(g), t(b), t(dyb), t(rm), t(rv)
     tstats = torch and torch.ops.aten.native_batch_norm(tx, tg, tb, trm.clone(), trv.clone(),
                                                         True, 0.1, 1e-5)
     cases.append(("batchnorm2d train fwd", None, {
-        "minispore": lambda: ms.forward_node(NF.BatchNorm, x, g, b, running=(rm, rv),
+        "minispore": lambda: ms.forward_node(NF.BatchNorm, xb, g, b, running=(rm, rv),
                                              training=True, momentum=0.1, eps=1e-5),
         "numpy": None,
         "torch": torch and (lambda: F.batch_norm(tx, trm, trv, tg, tb, True, 0.1, 1e-5))}))
     cases.append(("batchnorm2d train bwd", None, {
-        "minispore": lambda: node.backward(dy),
+        "minispore": lambda: bnode.backward(dyb),
         "numpy": None,
         "torch": torch and (lambda: torch.ops.aten.native_batch_norm_backward(
             tdy, tx, tg, trm, trv, tstats[1], tstats[2], True, 1e-5, (True, True, True)))}))
@@ -220,6 +220,27 @@ def layer_cases(rng):
     cases.append(("gelu (erf) bwd (32,64,16,16)", None, {
         "minispore": lambda: gnode.backward(dyg), "numpy": None,
         "torch": torch and (lambda: torch.ops.aten.gelu_backward(tdyg, txg_))}))
+    xl, dyl = f32(32, 64, 256), f32(32, 64, 256)
+    wl, bl = f32(256) + 1, f32(256)
+    _, lnode = ms.forward_node(NF.LayerNorm, xl, wl, bl, norm_shape=(256,), eps=1e-5)
+    txl, twl, tbl = (torch.tensor(a, requires_grad=True) if torch else None for a in (xl, wl, bl))
+    tyl = torch and F.layer_norm(txl, (256,), twl, tbl)
+    cases.append(("layernorm fwd (32,64,256)", None, {
+        "minispore": lambda: ms.forward_node(NF.LayerNorm, xl, wl, bl, norm_shape=(256,),
+                                             eps=1e-5), "numpy": None,
+        "torch": torch and (lambda: F.layer_norm(t(xl), (256,), t(wl), t(bl)))}))
+    cases.append(("layernorm bwd (32,64,256)", None, {
+        "minispore": lambda: lnode.backward(dyl), "numpy": None,
+        "torch": torch and (lambda: torch.autograd.grad(tyl, (txl, twl, tbl), t(dyl),
+                                                        retain_graph=True))}))
+    ids = rng.integers(0, 10000, (32, 128))
+    table, dye = f32(10000, 128), f32(32, 128, 128)
+    _, enode = ms.forward_node(NF.Embedding, ids, table, padding_idx=None)
+    tids = torch and torch.from_numpy(ids)
+    cases.append(("embedding bwd 10000x128, 4096 ids", None, {
+        "minispore": lambda: enode.backward(dye), "numpy": None,
+        "torch": torch and (lambda: torch.ops.aten.embedding_dense_backward(
+            t(dye), tids, 10000, -1, False))}))
     return cases
 
 

@@ -99,7 +99,8 @@ def test_adaptive_avg_pool2d_forward_and_gradient(shape, size, out):
     x = R.standard_normal(shape).astype(np.float32)
     y = nn.AdaptiveAvgPool2d(size)(Tensor(x)).asnumpy()
     np.testing.assert_allclose(y, naive_adaptive(x, out, np.mean), rtol=1e-5, atol=1e-6)
-    check_grad(lambda t: ops.adaptive_avg_pool2d(t, size), [x], name="adaptive_avg_pool2d")
+    small = x[:1, :2].astype(np.float64)  # central differences cost two calls per element
+    check_grad(lambda t: ops.adaptive_avg_pool2d(t, size), [small], name="adaptive_avg_pool2d")
 
 
 @pytest.mark.parametrize("shape,size,out", CASES)
@@ -107,7 +108,8 @@ def test_adaptive_max_pool2d_forward_and_gradient(shape, size, out):
     x = R.permutation(np.prod(shape)).reshape(shape).astype(np.float64) * 0.1  # no ties
     y = nn.AdaptiveMaxPool2d(size)(Tensor(x.astype(np.float32))).asnumpy()
     np.testing.assert_allclose(y, naive_adaptive(x, out, np.max), rtol=1e-6)
-    check_grad(lambda t: ops.adaptive_max_pool2d(t, size), [x], name="adaptive_max_pool2d")
+    check_grad(lambda t: ops.adaptive_max_pool2d(t, size), [x[:1, :2]],
+               name="adaptive_max_pool2d")
 
 
 def test_adaptive_1d_pools():

@@ -82,3 +82,62 @@ def inverse_std(out, var, eps):
     """out = 1 / sqrt(var + eps)."""
     for c in range(var.shape[0]):
         out[c] = 1.0 / math.sqrt(var[c] + eps)
+
+
+# ---- layer normalisation over the rows of an (M, K) view -----------------------------------------
+@njit(parallel=True)
+def layer_norm_fwd(y, mean, rstd, x, gamma, beta, eps):
+    """y[m] = (x[m] - mean[m]) * rstd[m] * gamma + beta over x (M, K), gamma and beta (K,);
+    mean, rstd (M,) (float64, rstd = 1/sqrt(biased var + eps)) are written too."""
+    M, K = x.shape
+    for m in prange(M):
+        row = x[m]
+        acc = 0.0
+        for k in range(K):
+            acc += row[k]
+        mu = acc / K
+        acc2 = 0.0
+        for k in range(K):
+            d = row[k] - mu
+            acc2 += d * d
+        r = 1.0 / math.sqrt(acc2 / K + eps)
+        mean[m] = mu
+        rstd[m] = r
+        out = y[m]
+        for k in range(K):
+            out[k] = (row[k] - mu) * r * gamma[k] + beta[k]
+
+
+@njit(parallel=True)
+def layer_norm_bwd_input(dx, dy, x, mean, rstd, gamma):
+    """dx[m] = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy[m] * gamma, per row."""
+    M, K = x.shape
+    for m in prange(M):
+        mu = mean[m]
+        r = rstd[m]
+        sum_g = 0.0
+        sum_g_xhat = 0.0
+        for k in range(K):
+            g = dy[m, k] * gamma[k]
+            sum_g += g
+            sum_g_xhat += g * (x[m, k] - mu) * r
+        mean_g = sum_g / K
+        mean_g_xhat = sum_g_xhat / K
+        for k in range(K):
+            xhat = (x[m, k] - mu) * r
+            dx[m, k] = r * (dy[m, k] * gamma[k] - mean_g - xhat * mean_g_xhat)
+
+
+@njit(parallel=True)
+def layer_norm_bwd_params(dgamma, dbeta, dy, x, mean, rstd):
+    """dgamma[k] = sum_m dy * xhat, dbeta[k] = sum_m dy (one column per thread)."""
+    M, K = x.shape
+    for k in prange(K):
+        sg = 0.0
+        sb = 0.0
+        for m in range(M):
+            g = dy[m, k]
+            sb += g
+            sg += g * (x[m, k] - mean[m]) * rstd[m]
+        dgamma[k] = sg
+        dbeta[k] = sb

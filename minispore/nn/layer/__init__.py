@@ -2,7 +2,7 @@
 added in its own module (and its name in ``MODULES``)."""
 import importlib
 
-MODULES = ('basic', 'container', 'conv', 'pooling', 'normalization', 'dropout', 'activation')
+MODULES = ('basic', 'container', 'conv', 'pooling', 'normalization', 'dropout', 'activation', 'embedding', 'rnns')
 __all__ = []
 for _name in MODULES:
     _module = importlib.import_module(f"{__name__}.{_name}")

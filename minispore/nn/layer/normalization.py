@@ -1,4 +1,5 @@
-"""Normalisation layers (``mindspore.nn.BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``)."""
+"""Normalisation layers (``mindspore.nn.BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``,
+``LayerNorm``)."""
 import numbers
 
 from ... import ops
@@ -8,7 +9,7 @@ from ...common.parameter import Parameter
 from ..cell import Cell
 from ._validation import check_positive_int
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 class _BatchNorm(Cell):
@@ -125,3 +126,71 @@ class BatchNorm3d(_BatchNorm):
 
     _ranks = (5,)
     _layout = "(N, C, D, H, W)"
+
+
+class LayerNorm(Cell):
+    """Layer normalisation: each sample normalised over its axes ``begin_norm_axis`` .. end,
+    then scaled by ``gamma`` and shifted by ``beta`` (same in training and inference).
+
+    Args:
+        normalized_shape (Union[tuple[int], list[int]]): the shape of ``gamma``/``beta``: the
+            input's dims from ``begin_params_axis`` on.
+        begin_norm_axis (int): first axis normalised over, in [-1, rank). Default: ``-1``.
+        begin_params_axis (int): first axis ``gamma``/``beta`` span, in [-1, rank); must not
+            come before ``begin_norm_axis``. Default: ``-1``.
+        gamma_init, beta_init: initializers. Default: ``'ones'``, ``'zeros'``.
+        epsilon (float): added to the variance. Default: ``1e-7`` (MindSpore's; PyTorch's
+            is 1e-5).
+        dtype: parameter dtype. Default: ``mstype.float32``.
+
+    Parameters ``gamma`` and ``beta`` (checkpoint names ``<cell>.gamma``, ``<cell>.beta``).
+    """
+
+    def __init__(self, normalized_shape, begin_norm_axis=-1, begin_params_axis=-1,
+                 gamma_init="ones", beta_init="zeros", epsilon=1e-7, dtype=mstype.float32):
+        super().__init__()
+        if not isinstance(normalized_shape, (tuple, list)) or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s > 0
+                for s in normalized_shape):
+            raise TypeError(f"For 'LayerNorm', 'normalized_shape' must be a tuple or list of "
+                            f"positive ints, but got {normalized_shape!r}.")
+        for arg, value in (("begin_norm_axis", begin_norm_axis),
+                           ("begin_params_axis", begin_params_axis)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"For 'LayerNorm', '{arg}' must be an int, but got "
+                                f"{type(value).__name__}.")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, float) or not epsilon > 0:
+            raise TypeError(f"For 'LayerNorm', 'epsilon' must be a float > 0, but got "
+                            f"{epsilon!r}.")
+        self.normalized_shape = tuple(normalized_shape)
+        self.begin_norm_axis, self.begin_params_axis = begin_norm_axis, begin_params_axis
+        self.epsilon = epsilon
+        self.gamma = Parameter(initializer(gamma_init, self.normalized_shape, dtype),
+                               name="gamma")
+        self.beta = Parameter(initializer(beta_init, self.normalized_shape, dtype), name="beta")
+
+    def construct(self, input_x):
+        rank = input_x.ndim
+        axes = []
+        for arg, axis in (("begin_norm_axis", self.begin_norm_axis),
+                          ("begin_params_axis", self.begin_params_axis)):
+            if not -1 <= axis < rank:
+                raise ValueError(f"For 'LayerNorm', '{arg}' must be in [-1, {rank}) for the "
+                                 f"input {tuple(input_x.shape)}, but got {axis}.")
+            axes.append(axis % rank)
+        norm_axis, params_axis = axes
+        if params_axis < norm_axis:
+            raise ValueError(f"For 'LayerNorm', minispore needs begin_params_axis "
+                             f"({self.begin_params_axis}) at or after begin_norm_axis "
+                             f"({self.begin_norm_axis}).")
+        if tuple(input_x.shape[params_axis:]) != self.normalized_shape:
+            raise ValueError(f"For 'LayerNorm', the input's dims from begin_params_axis "
+                             f"{tuple(input_x.shape[params_axis:])} must equal normalized_shape "
+                             f"{self.normalized_shape} (input {tuple(input_x.shape)}).")
+        return ops.layer_norm(input_x, tuple(input_x.shape[norm_axis:]), self.gamma, self.beta,
+                              self.epsilon)
+
+    def extend_repr(self):
+        return (f"normalized_shape={self.normalized_shape}, begin_norm_axis="
+                f"{self.begin_norm_axis}, begin_params_axis={self.begin_params_axis}, "
+                f"gamma={self.gamma}, beta={self.beta}")

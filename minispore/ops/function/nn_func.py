@@ -9,6 +9,7 @@ from .. import _conv_ops as C
 from .._autograd import register_backward_fusion
 from .._blas import matmul as _matmul
 from .._function import Function, Primitive
+from .array_func import Reshape
 from ..._checkparam import (Problems, as_tensor, check_reduction, check_sparse_labels, floats, ndim,
                          pad4, pair)
 
@@ -777,3 +778,354 @@ class PReLU(Function):
             else:
                 dw = contrib.sum(axis=(0,) + tuple(range(2, contrib.ndim))).astype(dy.dtype)
         return dx, dw
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the trailing dims ``normalized_shape`` of ``input``:
+    y = (x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var per leading index.
+    ``weight``/``bias`` have shape ``normalized_shape`` or a suffix of it (broadcast); None
+    means ones/zeros."""
+    name = "layer_norm"
+
+    @classmethod
+    def check(cls, input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+        op = "layer_norm"
+        p = Problems(op)
+        x = as_tensor(op, "input", input, p)
+        p.raise_if_any()
+        floats(p, input=x)
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        try:
+            norm = tuple(int(s) for s in normalized_shape)
+        except (TypeError, ValueError):
+            norm = None
+        if not norm or len(norm) > x.ndim or tuple(x.shape[x.ndim - len(norm):]) != norm:
+            p.add(f"'normalized_shape' {normalized_shape!r} must be the trailing dims of the "
+                  f"input {tuple(x.shape)}")
+            p.raise_if_any()
+        dt = x._data.dtype
+        params = []
+        for arg, t, fill in (("weight", weight, np.ones), ("bias", bias, np.zeros)):
+            if t is None:
+                params.append(Tensor._make(fill(norm, dt)))
+                continue
+            t = as_tensor(op, arg, t, p)
+            if t is not None and (t.ndim > len(norm) or tuple(t.shape) != norm[len(norm) - t.ndim:]
+                                  or t.ndim == 0):
+                p.add(f"'{arg}' must have shape {norm} (or a suffix of it), but got "
+                      f"{tuple(t.shape)}")
+            params.append(t)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+            p.add(f"'eps' must be a float > 0, but got {eps!r}")
+        p.raise_if_any()
+        return (x, params[0], params[1]), {"norm_shape": norm, "eps": float(eps)}
+
+    def forward(self, x, w, b, norm_shape, eps):
+        K = int(np.prod(norm_shape))
+        self.x2 = np.ascontiguousarray(x).reshape(-1, K)
+        self.shapes = (x.shape, w.shape, b.shape, norm_shape)
+        self.gamma = np.ascontiguousarray(np.broadcast_to(w, norm_shape), x.dtype).reshape(K)
+        beta = np.ascontiguousarray(np.broadcast_to(b, norm_shape), x.dtype).reshape(K)
+        M = self.x2.shape[0]
+        self.mean, self.rstd = np.empty(M, np.float64), np.empty(M, np.float64)
+        y = np.empty_like(self.x2)
+        _norm.layer_norm_fwd(y, self.mean, self.rstd, self.x2, self.gamma, beta, eps)
+        return y.reshape(x.shape)
+
+    def backward(self, dy):
+        x_shape, w_shape, b_shape, norm_shape = self.shapes
+        dy2 = np.ascontiguousarray(dy, self.x2.dtype).reshape(self.x2.shape)
+        dx = dw = db = None
+        if self.needs[0]:
+            dx = np.empty_like(self.x2)
+            _norm.layer_norm_bwd_input(dx, dy2, self.x2, self.mean, self.rstd, self.gamma)
+            dx = dx.reshape(x_shape)
+        if self.needs[1] or self.needs[2]:
+            K = self.x2.shape[1]
+            dgamma, dbeta = np.empty(K, np.float64), np.empty(K, np.float64)
+            _norm.layer_norm_bwd_params(dgamma, dbeta, dy2, self.x2, self.mean, self.rstd)
+            lead = len(norm_shape)
+
+            def fold(g, shape):  # sum the broadcast leading axes of a suffix-shaped parameter
+                g = g.reshape(norm_shape).sum(axis=tuple(range(lead - len(shape))))
+                return g.astype(self.x2.dtype).reshape(shape)
+            dw = fold(dgamma, w_shape) if self.needs[1] else None
+            db = fold(dbeta, b_shape) if self.needs[2] else None
+        return dx, dw, db
+
+
+# ---- embedding -----------------------------------------------------------------------------------
+_emb = lazy("embedding")
+
+
+class Embedding(Function):
+    """Rows of ``weight`` (V, D) looked up by the integer ``input`` ids: output shape
+    input.shape + (D,). The gradient adds each output row's gradient into the table row it
+    came from; with ``padding_idx`` that row gets no gradient. Ids outside [0, V) raise."""
+    name = "embedding"
+
+    @classmethod
+    def check(cls, input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
+              scale_grad_by_freq=False):
+        op = "embedding"
+        p = Problems(op)
+        ids = as_tensor(op, "input", input, p)
+        w = as_tensor(op, "weight", weight, p)
+        p.raise_if_any()
+        floats(p, weight=w)
+        if ids._data.dtype.kind not in "iu":
+            p.add(f"'input' must hold integer ids, but got {ids.dtype}", type_error=True)
+        if w.ndim != 2:
+            p.add(f"'weight' must be 2-D (vocab_size, embedding_size), but got shape "
+                  f"{tuple(w.shape)}")
+        p.raise_if_any()
+        V = w.shape[0]
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                    or not -V <= padding_idx < V:
+                p.add(f"'padding_idx' must be an int in [-{V}, {V}), but got {padding_idx!r}")
+            else:
+                padding_idx = int(padding_idx) % V
+        if max_norm is not None or scale_grad_by_freq:
+            p.add("'max_norm' and 'scale_grad_by_freq' are not supported by minispore")
+        arr = ids._data
+        if arr.size and (arr.min() < 0 or arr.max() >= V):
+            bad = int(arr.min()) if arr.min() < 0 else int(arr.max())
+            p.add(f"ids must be in [0, {V}) for a table of {V} rows, but got {bad}")
+        p.raise_if_any()
+        return (ids, w), {"padding_idx": padding_idx}
+
+    def forward(self, ids, w, padding_idx):
+        self.ids = np.ascontiguousarray(ids.reshape(-1), dtype=np.int64)
+        self.w_shape, self.padding_idx = w.shape, padding_idx
+        return np.take(w, self.ids, axis=0).reshape(ids.shape + (w.shape[1],))
+
+    def backward(self, dy):
+        if not self.needs[1]:
+            return None, None
+        dw = np.empty(self.w_shape, dy.dtype)
+        _emb.embedding_bwd(dw, np.ascontiguousarray(dy).reshape(-1, self.w_shape[1]), self.ids)
+        if self.padding_idx is not None:
+            dw[self.padding_idx] = 0
+        return None, dw
+
+
+# ---- 1-D and transposed convolution --------------------------------------------------------------
+def conv1d(input, weight, bias=None, stride=1, pad_mode="valid", padding=0,  # noqa: A002
+           dilation=1, groups=1):
+    """1-D cross-correlation of ``input`` (N, C, L) with ``weight`` (O, C/groups, k) (or
+    MindSpore nn.Conv1d's stored (O, C/groups, 1, k)), plus ``bias`` (O,): ``conv2d`` on a
+    height-1 image. ``pad_mode`` 'valid', 'same' or 'pad' (``padding``: an int for both
+    ends or a pair (left, right))."""
+    for name, t, rank in (("input", input, 3), ("weight", weight, (3, 4))):
+        if not hasattr(t, "ndim") or t.ndim not in ((rank,) if isinstance(rank, int) else rank):
+            got = tuple(t.shape) if hasattr(t, "shape") else type(t).__name__
+            raise ValueError(f"For 'conv1d', '{name}' must be {rank}-D, but got {got}.")
+    n, c, length = input.shape
+    w4 = weight if weight.ndim == 4 else Reshape.call(weight, weight.shape[:2] + (1,) +
+                                                      weight.shape[2:])
+    if isinstance(padding, (int, np.integer)):
+        pads = (0, 0, int(padding), int(padding))
+    else:
+        pads = (0, 0) + tuple(int(v) for v in padding)
+    def height_one(v):
+        return (1, int(v)) if isinstance(v, (int, np.integer)) else (1, int(v[0]))
+    y = Conv2D.call(Reshape.call(input, (n, c, 1, length)), w4, bias, height_one(stride),
+                    pad_mode, pads, height_one(dilation), groups)
+    return Reshape.call(y, (y.shape[0], y.shape[1], y.shape[3]))
+
+
+class Conv2DTranspose(Function):
+    """2-D transposed convolution (the input-gradient of ``conv2d``) of ``input``
+    (N, C_in, H, W) with ``weight`` (C_in, C_out/groups, kh, kw), plus ``bias`` (C_out,):
+    H_out = (H - 1) * stride - pad_top - pad_bottom + dilation * (kh - 1) + output_padding + 1.
+    ``padding``: an int, (h, w) or (top, bottom, left, right); ``output_padding`` (< stride or
+    dilation) adds rows/columns at the bottom/right."""
+    name = "conv_transpose2d"
+
+    @classmethod
+    def check(cls, input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+              groups=1, dilation=1):
+        op = "conv_transpose2d"
+        p = Problems(op)
+        x = as_tensor(op, "input", input, p)
+        w = as_tensor(op, "weight", weight, p)
+        p.raise_if_any()
+        floats(p, input=x, weight=w)
+        stride, dilation = pair(p, "stride", stride), pair(p, "dilation", dilation)
+        out_pad = pair(p, "output_padding", output_padding, minimum=0)
+        pads = pad4(p, padding)
+        if not (ndim(p, "input", x, 4, "(N, C_in, H, W)") &
+                ndim(p, "weight", w, 4, "(C_in, C_out/groups, kh, kw)")):
+            p.raise_if_any()
+        groups = int(groups)
+        N, Cin, H, W = x.shape
+        if x._data.dtype != w._data.dtype:
+            p.add(f"the input ({x.dtype}) and the weight ({w.dtype}) must have the same dtype",
+                  type_error=True)
+        if groups < 1 or Cin % groups:
+            p.add(f"the input channels {Cin} must be divisible by groups {groups}")
+        if w.shape[0] != Cin:
+            p.add(f"the weight {tuple(w.shape)} must have C_in = {Cin} rows for input "
+                  f"{tuple(x.shape)}")
+        for axis in range(2):
+            if out_pad[axis] >= max(stride[axis], dilation[axis]):
+                p.add(f"'output_padding' {out_pad} must be smaller than the stride {stride} or "
+                      f"the dilation {dilation}")
+                break
+        Cout = w.shape[1] * groups
+        if bias is not None and tuple(bias.shape) != (Cout,):
+            p.add(f"'bias' must have shape ({Cout},), but got {tuple(bias.shape)}")
+        p.raise_if_any()
+        out_hw = tuple((size - 1) * s - pads[2 * a] - pads[2 * a + 1] + d * (k - 1) + op_ + 1
+                       for a, (size, s, d, k, op_) in enumerate(zip(
+                           (H, W), stride, dilation, w.shape[2:], out_pad)))
+        if min(out_hw) < 1:
+            raise ValueError(f"For 'conv_transpose2d', the output would be {out_hw}: the padding "
+                             f"{pads} is too large for input {tuple(x.shape)} and weight "
+                             f"{tuple(w.shape)}.")
+        attrs = {"stride": stride, "padding": pads, "dilation": dilation, "group": groups,
+                 "out_shape": (N, Cout) + out_hw}
+        return (x, w), dict(attrs, bias=bias)
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        bias = attrs.pop("bias")
+        out = cls.apply(*inputs, **attrs)
+        return out if bias is None else BiasAdd.call(out, bias)
+
+    def forward(self, x, w, stride, padding, dilation, group, out_shape):
+        self.x, self.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+        self.attrs = (stride, padding, dilation, group)
+        return C.conv2d_backward_input(self.x, self.w, out_shape, *self.attrs)
+
+    def backward(self, dy):
+        dy = np.ascontiguousarray(dy)
+        dx = dw = None
+        if self.needs[0]:
+            dx = C.conv2d_forward(dy, self.w, *self.attrs)
+        if self.needs[1]:
+            dw = C.conv2d_backward_weight(self.x, dy, self.w.shape, *self.attrs)
+        return dx, dw
+
+
+__all__ += ["conv1d"]
+
+
+# ---- recurrent layers ----------------------------------------------------------------------------
+def _sigmoid(a):
+    return (1.0 / (1.0 + np.exp(-a))).astype(a.dtype, copy=False)
+
+
+class RNNLayer(Function):
+    """One direction of one recurrent layer over a whole sequence (the building block of
+    ``nn.RNN``, ``nn.GRU``, ``nn.LSTM``), with PyTorch's and MindSpore's gate layout:
+    ``x`` (T, B, I), ``h0`` (B, H), ``c0`` (B, H) (LSTM only), ``w_ih`` (G*H, I),
+    ``w_hh`` (G*H, H), ``b_ih``/``b_hh`` (G*H,). ``mode``: 'LSTM' (gates i, f, g, o),
+    'GRU' (r, z, n; n = tanh(x_n + r * (h W_hn + b_hn))), 'RNN_TANH', 'RNN_RELU'.
+    ``reverse`` runs from the last step to the first (output stays in input order).
+    Returns (y (T, B, H), h_T) and c_T for LSTM. The input projection of all steps is one
+    GEMM; each step is one (B, H) x (H, G*H) GEMM; backward is backpropagation through time.
+    No public functional name (MindSpore has none); the layers call it."""
+    GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+    @classmethod
+    def check(cls, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse):
+        return tuple(t for t in (x, h0, c0, w_ih, w_hh, b_ih, b_hh) if t is not None), \
+            {"mode": mode, "reverse": bool(reverse), "has_c": c0 is not None,
+             "has_bias": b_ih is not None}
+
+    def forward(self, *arrays, mode, reverse, has_c, has_bias):
+        arrays = list(arrays)
+        x, h = arrays.pop(0), arrays.pop(0)
+        c = arrays.pop(0) if has_c else None
+        w_ih, w_hh = arrays[0], arrays[1]
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        dt = x.dtype
+        xw = _matmul(np.ascontiguousarray(x).reshape(T * B, -1), w_ih.T).reshape(T, B, -1)
+        bias_hh = None
+        if has_bias:
+            xw += arrays[2]
+            if mode == "GRU":
+                bias_hh = arrays[3]  # stays inside r * (h W_hn + b_hn)
+            else:
+                xw += arrays[3]
+        steps = range(T - 1, -1, -1) if reverse else range(T)
+        y = np.empty((T, B, H), dt)
+        saved = []
+        for t in steps:
+            gh = _matmul(h, w_hh.T)
+            if bias_hh is not None:
+                gh = gh + bias_hh
+            g = xw[t]
+            if mode == "LSTM":
+                a = g + gh
+                i, f = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H])
+                gg, o = np.tanh(a[:, 2 * H:3 * H]), _sigmoid(a[:, 3 * H:])
+                c_new = f * c + i * gg
+                tc = np.tanh(c_new)
+                h_new = o * tc
+                saved.append((h, c, i, f, gg, o, tc))
+                c = c_new
+            elif mode == "GRU":
+                r = _sigmoid(g[:, :H] + gh[:, :H])
+                z = _sigmoid(g[:, H:2 * H] + gh[:, H:2 * H])
+                n = np.tanh(g[:, 2 * H:] + r * gh[:, 2 * H:])
+                h_new = (1 - z) * n + z * h
+                saved.append((h, r, z, n, gh[:, 2 * H:]))
+            else:
+                a = g + gh
+                h_new = np.tanh(a) if mode == "RNN_TANH" else np.maximum(a, 0)
+                saved.append((h, h_new))
+            y[t] = h_new
+            h = h_new
+        self.x, self.w_ih, self.w_hh, self.saved = x, w_ih, w_hh, saved
+        self.mode, self.steps, self.has_c, self.has_bias = mode, list(steps), has_c, has_bias
+        return (y, h, c) if has_c else (y, h)
+
+    def backward(self, dy, dh_last, dc_last=None):
+        mode, H, T = self.mode, self.w_hh.shape[1], self.x.shape[0]
+        dxw = np.empty((T,) + dh_last.shape[:1] + (self.w_hh.shape[0],), dy.dtype)
+        dw_hh = np.zeros_like(self.w_hh)
+        db_hh = np.zeros(self.w_hh.shape[0], dy.dtype) if mode == "GRU" else None
+        dh = dh_last.copy()
+        dc = dc_last.copy() if self.has_c else None
+        for t, saved in zip(reversed(self.steps), reversed(self.saved)):
+            dh = dh + dy[t]
+            if mode == "LSTM":
+                h_prev, c_prev, i, f, gg, o, tc = saved
+                do = dh * tc
+                dc = dc + dh * o * (1 - tc * tc)
+                dg = np.concatenate([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f),
+                                     dc * i * (1 - gg * gg), do * o * (1 - o)], axis=1)
+                dc = dc * f
+                dgh = dg
+                dh_direct = 0
+            elif mode == "GRU":
+                h_prev, r, z, n, gh_n = saved
+                dan = dh * (1 - z) * (1 - n * n)
+                dar = dan * gh_n * r * (1 - r)
+                daz = dh * (h_prev - n) * z * (1 - z)
+                dg = np.concatenate([dar, daz, dan], axis=1)
+                dgh = np.concatenate([dar, daz, dan * r], axis=1)
+                db_hh += dgh.sum(axis=0)
+                dh_direct = dh * z
+            else:
+                h_prev, h_new = saved
+                dg = dh * (1 - h_new * h_new) if mode == "RNN_TANH" else dh * (h_new > 0)
+                dgh = dg
+                dh_direct = 0
+            dxw[t] = dg
+            dw_hh += _matmul(dgh.T, h_prev)
+            dh = dh_direct + _matmul(dgh, self.w_hh)
+        flat = dxw.reshape(-1, dxw.shape[2])
+        dx = _matmul(flat, self.w_ih).reshape(self.x.shape)
+        dw_ih = _matmul(flat.T, np.ascontiguousarray(self.x).reshape(flat.shape[0], -1))
+        grads = [dx, dh] + ([dc] if self.has_c else []) + [dw_ih, dw_hh]
+        if self.has_bias:
+            db_ih = flat.sum(axis=0)
+            grads += [db_ih, db_hh if mode == "GRU" else db_ih.copy()]
+        return tuple(g if need else None for g, need in zip(grads, self.needs))
