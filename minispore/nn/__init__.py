@@ -8,3 +8,9 @@ from .loss import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
 from .wrap import *  # noqa: F401,F403
 from .metrics import Accuracy, Loss, Metric, get_metric_fn, get_metrics
+
+
+def __getattr__(name):
+    """A MindSpore cell minispore does not have: say so (no "did you mean" to another)."""
+    from .._unsupported import not_supported  # noqa: PLC0415
+    raise not_supported("mindspore.nn", name)

@@ -65,3 +65,9 @@ def _install_operators():
 
 
 _install_operators()
+
+
+def __getattr__(name):
+    """A MindSpore op minispore does not have: say so (no "did you mean" to another op)."""
+    from .._unsupported import not_supported  # noqa: PLC0415
+    raise not_supported("mindspore.ops", name)

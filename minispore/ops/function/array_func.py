@@ -7,7 +7,7 @@ from ...common import dtype as mstype
 from ...common.tensor import Tensor, _contiguous
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
-from .math_func import Cast, _binary_inputs
+from .math_func import Cast, _binary_inputs, _call_checked
 
 __all__ = ["flatten", "sum", "mean", "stop_gradient", "full", "full_like", "arange", "linspace",
            "select", "min", "max", "gather_d", "permute"]
@@ -126,6 +126,11 @@ class _Reduce(Function):
     def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
         x = as_tensor(cls.name, "input", input)
         return (x,), {"axis": _axis(cls.name, axis, x.ndim), "keepdims": bool(keep_dims)}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)  # BFloat16 reduces in Float32
 
     def _expand(self, dy):
         if not self.keepdims and self.axis is not None:

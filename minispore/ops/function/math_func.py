@@ -430,6 +430,12 @@ def floor_mod(x, y):
 class Cast(Function):
     """``input`` converted to ``dtype``; differentiable between float types."""
     name, primitives = "cast", {"Cast": Primitive()}
+    tensor_methods = {"float": lambda fn, self: fn(self, mstype.float32),
+                      "double": lambda fn, self: fn(self, mstype.float64),
+                      "half": lambda fn, self: fn(self, mstype.float16),
+                      "int": lambda fn, self: fn(self, mstype.int32),
+                      "long": lambda fn, self: fn(self, mstype.int64),
+                      "bool": lambda fn, self: fn(self, mstype.bool_)}
 
     @classmethod
     def check(cls, input, dtype):  # noqa: A002
