@@ -362,6 +362,19 @@ class Shape(Function):
         return tuple(x.shape)
 
 
+class Swapaxes(Transpose):
+    """``input`` with axes ``axis0`` and ``axis1`` exchanged."""
+    name, primitives, tensor_methods = "swapaxes", {}, ("swapaxes",)
+
+    @classmethod
+    def check(cls, input, axis0, axis1):  # noqa: A002
+        x = as_tensor("swapaxes", "input", input)
+        a, b = _axis("swapaxes", (axis0, axis1), x.ndim)
+        perm = list(range(x.ndim))
+        perm[a], perm[b] = perm[b], perm[a]
+        return (x,), {"axes": tuple(perm)}
+
+
 def permute(input, axis):  # noqa: A002
     """``input`` with its axes in the order ``axis`` (``ops.transpose`` by another name)."""
     return Transpose.call(input, axis)
