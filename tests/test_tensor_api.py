@@ -138,3 +138,14 @@ def test_existing_names_and_hasattr_still_work():
     t = Tensor(np.arange(3.0))
     np.testing.assert_array_equal(copy.deepcopy(t).asnumpy(), t.asnumpy())
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(t)).asnumpy(), t.asnumpy())
+
+
+def test_composite_tensor_methods():
+    x = np.array([[1.0, -2.0], [3.0, 4.0]])
+    t = Tensor(x)
+    np.testing.assert_allclose(t.norm().asnumpy(), np.linalg.norm(x))
+    np.testing.assert_allclose(t.std(axis=0).asnumpy(), x.std(0))
+    np.testing.assert_allclose(t.add(1).asnumpy(), x + 1)
+    np.testing.assert_allclose(t.matmul(t).asnumpy(), x @ x)
+    np.testing.assert_allclose(t.pow(2).asnumpy(), x ** 2)
+    np.testing.assert_allclose(t.cumsum(0).asnumpy(), np.cumsum(x, 0))

@@ -9,7 +9,7 @@ from ..._checkparam import Problems, as_tensor
 
 __all__ = ["eq", "gt", "ge", "lt", "le", "not_equal", "bmm", "norm", "clip",
            "clip_by_value", "floor_mod", "depend", "mm", "logsumexp", "amax", "amin", "std",
-           "var"]
+           "var", "TENSOR_METHODS"]
 
 
 def _binary_inputs(op, input, other, broadcast=True):  # noqa: A002  (MindSpore's names)
@@ -781,3 +781,22 @@ def var(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
 def std(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
     """Standard deviation over ``axis`` with ``ddof`` delta degrees of freedom."""
     return Sqrt.call(var(input, axis, ddof, keepdims))
+
+
+# Tensor methods that are compositions (installed by ``minispore.ops``).
+TENSOR_METHODS = {
+    "norm": lambda self, ord=None, dim=None, keepdim=False: norm(self, ord, dim, keepdim),
+    "std": lambda self, axis=None, ddof=0, keepdims=False: std(self, axis, ddof, keepdims),
+    "var": lambda self, axis=None, ddof=0, keepdims=False: var(self, axis, ddof, keepdims),
+    "logsumexp": lambda self, axis, keepdims=False: logsumexp(self, axis, keepdims),
+    "add": lambda self, other: Add.call(self, other),
+    "sub": lambda self, other: Sub.call(self, other),
+    "mul": lambda self, other: Mul.call(self, other),
+    "div": lambda self, other: Div.call(self, other),
+    "matmul": lambda self, other: MatMul.call(self, other),
+    "pow": lambda self, exponent: Pow.call(self, exponent),
+    "neg": lambda self: Neg.call(self),
+    "maximum": lambda self, other: Maximum.call(self, other),
+    "minimum": lambda self, other: Minimum.call(self, other),
+    "equal": lambda self, other: Equal.call(self, other),
+}
