@@ -12,10 +12,12 @@ cache) on their first call.
 import importlib
 
 from . import common, context, ops
+from ._unsupported import not_supported
 from .common import dtype
 from .common import dtype as mstype
 from .common.dtype import *  # noqa: F401,F403
 from .common import Parameter, ParameterTuple, Tensor, get_seed, set_seed
+from .common.tensor import tensor
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 from .context import (ParallelMode, get_auto_parallel_context, reset_auto_parallel_context,
                       set_auto_parallel_context)
@@ -42,7 +44,7 @@ def __getattr__(name):
     try:
         module_name, attr = _LAZY[name]
     except KeyError:
-        raise AttributeError(f"module 'minispore' has no attribute '{name}'") from None
+        raise not_supported("mindspore", name) from None
     module = importlib.import_module(module_name)
     value = module if attr is None else getattr(module, attr)
     globals()[name] = value

@@ -219,3 +219,34 @@ def test_against_torch():
     np.testing.assert_allclose(g.asnumpy(), tx.grad.numpy())
     np.testing.assert_array_equal(ops.one_hot(T(idx), 6).asnumpy(),
                                   torch.nn.functional.one_hot(torch.tensor(idx), 6).numpy())
+
+
+def test_flatten_masked_fill_cumsum_flip_and_small_helpers():
+    x = randn(2, 3, 4)
+    assert ops.flatten(T(x)).shape == (2, 12)
+    assert ops.flatten(T(x), start_dim=0, end_dim=1).shape == (6, 4)
+    assert T(x).flatten().shape == (24,)  # Tensor.flatten starts at dim 0, as MindSpore's
+    np.testing.assert_array_equal(T(x).permute(2, 0, 1).asnumpy(), x.transpose(2, 0, 1))
+    m = x > 0
+    np.testing.assert_array_equal(ops.masked_fill(T(x), T(m), 0.0).asnumpy(), np.where(m, 0, x))
+    np.testing.assert_array_equal(T(x).masked_fill(T(m[0, 0]), -1.0).asnumpy(),
+                                  np.where(m[0, 0], -1, x))
+    np.testing.assert_allclose(ops.cumsum(T(x), 1).asnumpy(), np.cumsum(x, 1))
+    np.testing.assert_allclose(ops.CumSum()(T(x), 2).asnumpy(), np.cumsum(x, 2))
+    np.testing.assert_array_equal(ops.flip(T(x), (0, 2)).asnumpy(), x[::-1, :, ::-1])
+    assert ops.Rank()(T(x)) == 3 and ops.Size()(T(x)) == 24 and ops.numel(T(x)) == 24
+    f = ops.Fill()(mstype.int32, (2, 2), 5)
+    assert f.dtype == mstype.int32 and (f.asnumpy() == 5).all()
+    n = ops.L2Normalize(axis=-1)(T(x)).asnumpy()
+    np.testing.assert_allclose(n, x / np.sqrt(np.maximum((x ** 2).sum(-1, keepdims=True), 1e-4)))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("cumsum", lambda a: ops.cumsum(a, 1)),
+    ("flip", lambda a: ops.flip(a, (1,))),
+    ("masked_fill", lambda a: ops.masked_fill(a, T(np.array([True, False, True, False])), 0.5)),
+    ("l2_normalize", lambda a: ops.L2Normalize(axis=1)(a)),
+    ("flatten", lambda a: ops.flatten(a, start_dim=0)),
+])
+def test_more_gradients_match_finite_differences(name, fn):
+    check_grad(fn, [randn(3, 4)], name=name)

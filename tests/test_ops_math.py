@@ -140,3 +140,62 @@ def test_against_torch():
     torch.clamp(tx, -1, 2).pow(2).sum().backward()
     g = ops.grad(lambda t: (ops.clamp(t, -1, 2) ** 2).sum())(T(x))
     np.testing.assert_allclose(g.asnumpy(), tx.grad.numpy())
+
+
+def test_more_elementwise_and_reductions_forward():
+    x = np.array([[1.0, 2.0, 0.0], [3.0, -4.0, 5.0]])
+    np.testing.assert_allclose(ops.square(T(x)).asnumpy(), x ** 2)
+    np.testing.assert_allclose(ops.Square()(T(x)).asnumpy(), x ** 2)
+    np.testing.assert_allclose(ops.rsqrt(T(np.abs(x) + 1)).asnumpy(), 1 / np.sqrt(np.abs(x) + 1))
+    np.testing.assert_allclose(ops.sin(T(x)).asnumpy(), np.sin(x))
+    np.testing.assert_allclose(ops.cos(T(x)).asnumpy(), np.cos(x))
+    np.testing.assert_allclose(ops.log1p(T(np.abs(x))).asnumpy(), np.log1p(np.abs(x)))
+    np.testing.assert_array_equal((T(x) // 2).asnumpy(), x // 2)
+    np.testing.assert_allclose(ops.prod(T(x), 1).asnumpy(), x.prod(1))
+    np.testing.assert_allclose(ops.ReduceProd(keep_dims=True)(T(x), 0).asnumpy(),
+                               x.prod(0, keepdims=True))
+    np.testing.assert_allclose(ops.logsumexp(T(x), 1).asnumpy(),
+                               np.log(np.exp(x).sum(1)))
+    np.testing.assert_allclose(ops.std(T(x), 1, ddof=1).asnumpy(), x.std(1, ddof=1))
+    np.testing.assert_allclose(ops.var(T(x)).asnumpy(), x.var())
+    np.testing.assert_allclose(ops.amax(T(x), 0).asnumpy(), x.max(0))
+    np.testing.assert_allclose(ops.mm(T(x), T(x.T)).asnumpy(), x @ x.T)
+    b = R.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(ops.BatchMatMul(transpose_b=True)(T(b), T(b)).asnumpy(),
+                               b @ b.transpose(0, 2, 1))
+    assert ops.logical_and(T(x) > 0, T(x) < 3).asnumpy().tolist() == \
+        np.logical_and(x > 0, x < 3).tolist()
+    assert ops.logical_not(T(x) > 0).dtype == mstype.bool_
+    y = np.array([1.0, np.nan, np.inf])
+    assert ops.isnan(T(y)).asnumpy().tolist() == [False, True, False]
+    assert ops.isinf(T(y)).asnumpy().tolist() == [False, False, True]
+    assert ops.isfinite(T(y)).asnumpy().tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("name,fn,arrays", [
+    ("square", ops.square, [randn(3, 4)]),
+    ("rsqrt", lambda a: ops.rsqrt(ops.abs(a) + 0.5), [randn(3, 4)]),
+    ("sin cos", lambda a: ops.sin(a) * ops.cos(a), [randn(3, 4)]),
+    ("log1p", lambda a: ops.log1p(ops.abs(a)), [randn(3, 4)]),
+    ("prod", lambda a: ops.prod(a, 1), [randn(3, 4)]),
+    ("prod with a zero", lambda a: ops.prod(a), [np.array([[2.0, 0.0], [1.5, -3.0]])]),
+    ("logsumexp", lambda a: ops.logsumexp(a, 0), [randn(3, 4)]),
+    ("std", lambda a: ops.std(a, 1, ddof=1), [randn(3, 4)]),
+])
+def test_more_gradients_match_finite_differences(name, fn, arrays):
+    check_grad(fn, arrays, name=name)
+
+
+def test_random_ops_follow_the_seed():
+    ms.set_seed(11)
+    a = ops.rand(2, 3)
+    ms.set_seed(11)
+    b = ops.rand((2, 3))
+    assert a.dtype == mstype.float32 and a.shape == (2, 3)
+    np.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
+    assert 0 <= a.asnumpy().min() and a.asnumpy().max() < 1
+    n = ops.randn(20000, seed=3).asnumpy()
+    assert abs(n.mean()) < 0.03 and abs(n.std() - 1) < 0.03
+    r = ops.randint(2, 5, (1000,))
+    assert r.dtype == mstype.int64 and set(r.asnumpy().tolist()) == {2, 3, 4}
+    assert sorted(ops.randperm(6).asnumpy().tolist()) == list(range(6))

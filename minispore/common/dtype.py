@@ -96,13 +96,13 @@ def is_signed_int(dtype):
 
 def bfloat16_to_float32(bits):
     """float32 values of bfloat16 raw bits (uint16 array): the bits become the upper half."""
-    bits = np.ascontiguousarray(bits, dtype=np.uint16)
+    bits = np.asarray(bits, dtype=np.uint16)  # not ascontiguousarray: it makes 0-d arrays 1-d
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
 def float32_to_bfloat16(values):
     """bfloat16 raw bits (uint16) of float32 values, rounded to nearest even; NaN stays NaN."""
-    values = np.ascontiguousarray(values, dtype=np.float32)
+    values = np.array(values, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
     u = values.view(np.uint32)
     rounded = u + (np.uint32(0x7FFF) + ((u >> 16) & 1))
     out = (rounded >> 16).astype(np.uint16)

@@ -18,8 +18,9 @@ import threading
 import numpy as np
 
 from . import dtype as mstype
+from .._unsupported import not_supported
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "tensor"]
 
 
 class _ValueReads(threading.local):
@@ -167,6 +168,39 @@ class Tensor:
     def T(self):
         return self.transpose()
 
+    @property
+    def strides(self):
+        """Bytes to step in each dimension (numpy's strides of the C-contiguous storage)."""
+        return self._data.strides
+
+    def numel(self):
+        """The number of elements."""
+        return self._data.size
+
+    def dim(self):
+        """The number of dimensions."""
+        return self._data.ndim
+
+    @staticmethod
+    def from_numpy(array):
+        """A Tensor sharing ``array``'s memory (copied only when it is not C-contiguous)."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"For 'Tensor.from_numpy', the input must be a numpy.ndarray, but "
+                            f"got {type(array).__name__}.")
+        arr = _contiguous(array)
+        if arr.dtype.byteorder == ">":
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        return Tensor._make(arr, mstype.nptype_to_dtype(arr.dtype))
+
+    def init_data(self, slice_index=None, shape=None, opt_shard_group=None):
+        """The tensor's data as a Tensor. minispore fills a ``Tensor(init=..., shape=...)`` when
+        it is built, so this returns the tensor itself."""
+        return self
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: a MindSpore Tensor method minispore lacks.
+        raise not_supported("Tensor", name)
+
     def asnumpy(self):
         """The values as a numpy array (shared memory; BFloat16 gives its uint16 bits)."""
         _read(self, "asnumpy()")
@@ -245,3 +279,8 @@ class Tensor:
         arr, dt = _to_array(value, None)
         self._data, self._dtype = arr, dt
         return self
+
+
+def tensor(input_data=None, dtype=None, shape=None, init=None, internal=False, const_arg=False):
+    """``mindspore.tensor``: the same as ``Tensor(input_data, dtype, shape, init)``."""
+    return Tensor(input_data, dtype, shape, init, internal, const_arg)

@@ -13,3 +13,9 @@ from .dynamic_lr import *  # noqa: F401,F403
 from .metrics import (F1, MAE, MSE, ConfusionMatrix, Fbeta, Precision, Recall,  # noqa: F401
                       Top1CategoricalAccuracy, Top5CategoricalAccuracy, TopKCategoricalAccuracy,
                       rearrange_inputs)
+
+
+def __getattr__(name):
+    """A MindSpore cell minispore does not have: say so (no "did you mean" to another)."""
+    from .._unsupported import not_supported  # noqa: PLC0415
+    raise not_supported("mindspore.nn", name)

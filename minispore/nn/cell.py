@@ -10,7 +10,10 @@ from collections import OrderedDict
 
 from .. import context as _context
 from ..common import api as _api
+from .. import ops
+from ..common import dtype as mstype
 from ..common.parameter import Parameter, ParameterTuple
+from ..common.tensor import Tensor
 
 __all__ = ["Cell"]
 
@@ -28,6 +31,17 @@ def _name_the_cell(error, cell):
             break
     error.args = (f"{error.args[0]} [in cell {path}]",) + error.args[1:]
     error._cell_named = True
+
+
+def _cast_float_inputs(inputs, dtype):
+    """Float Tensors in ``inputs`` (top level, tuples and lists) cast to ``dtype``."""
+    def cast(x):
+        if isinstance(x, Tensor) and mstype.is_float(x.dtype) and x.dtype is not dtype:
+            return ops.cast(x, dtype)
+        if isinstance(x, (tuple, list)):
+            return type(x)(cast(v) for v in x)
+        return x
+    return tuple(cast(x) for x in inputs)
 
 
 class Cell:
@@ -125,6 +139,8 @@ class Cell:
         raise NotImplementedError(f"{type(self).__name__} must implement construct().")
 
     def __call__(self, *inputs, **kwargs):
+        if "_mixed_precision_type" in self.__dict__:
+            inputs = _cast_float_inputs(inputs, self.__dict__["_mixed_precision_type"])
         try:
             if _context._settings["mode"] == _context.GRAPH_MODE and not _api.in_graph():
                 return self._graph_call(inputs, kwargs)
@@ -149,6 +165,18 @@ class Cell:
         return self
 
     def set_grad(self, requires_grad=True):
+        return self
+
+    def to_float(self, dst_type):
+        """Run this cell and its children with float inputs cast to ``dst_type`` (Float16,
+        Float32 or BFloat16), as MindSpore's mixed precision; returns the cell. Only the inputs
+        are cast: parameters keep their dtype, and minispore's kernels compute in Float32 or
+        Float64, so a Float16 cell with Float32 weights is refused by its first op."""
+        if dst_type not in (mstype.float16, mstype.float32, mstype.bfloat16):
+            raise ValueError(f"For 'to_float', 'dst_type' must be mstype.float16, "
+                             f"mstype.float32 or mstype.bfloat16, but got {dst_type!r}.")
+        for _, cell in self.cells_and_names():
+            object.__setattr__(cell, "_mixed_precision_type", dst_type)
         return self
 
     # ---- traversal -------------------------------------------------------------------------------

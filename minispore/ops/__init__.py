@@ -66,3 +66,17 @@ def _install_operators():
 
 
 _install_operators()
+
+
+# Tensor methods that are compositions, listed by their family modules (``TENSOR_METHODS``).
+for _family in _function_pkg.modules:
+    for _name, _method in getattr(_family, "TENSOR_METHODS", {}).items():
+        setattr(_Tensor, _name, _method)
+__all__ = [n for n in __all__ if n != "TENSOR_METHODS"]
+del globals()["TENSOR_METHODS"]
+
+
+def __getattr__(name):
+    """A MindSpore op minispore does not have: say so (no "did you mean" to another op)."""
+    from .._unsupported import not_supported  # noqa: PLC0415
+    raise not_supported("mindspore.ops", name)

@@ -7,10 +7,19 @@ from ...common import dtype as mstype
 from ...common.tensor import Tensor, _contiguous
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
-from .math_func import Cast, _binary_inputs
+from .math_func import Cast, _binary_inputs, _call_checked
 
 __all__ = ["flatten", "sum", "mean", "stop_gradient", "full", "full_like", "arange", "linspace",
-           "select", "min", "max", "gather_d", "permute"]
+           "select", "min", "max", "gather_d", "permute", "masked_fill", "numel", "rank", "size",
+           "fill", "print_", "Rank", "Size", "Fill", "Print", "L2Normalize", "TENSOR_METHODS"]
+
+# Tensor methods that are compositions (installed by ``minispore.ops``).
+TENSOR_METHODS = {
+    "flatten": lambda self, order="C", *, start_dim=0, end_dim=-1:
+        flatten(self, order, start_dim=start_dim, end_dim=end_dim),
+    "masked_fill": lambda self, mask, value: masked_fill(self, mask, value),
+    "permute": lambda self, *axis: Transpose.call(self, _shape_arg(axis)),
+}
 
 
 class Reshape(Function):
@@ -126,6 +135,11 @@ class _Reduce(Function):
     def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
         x = as_tensor(cls.name, "input", input)
         return (x,), {"axis": _axis(cls.name, axis, x.ndim), "keepdims": bool(keep_dims)}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)  # BFloat16 reduces in Float32
 
     def _expand(self, dy):
         if not self.keepdims and self.axis is not None:
@@ -267,9 +281,156 @@ class Concat(Function):
         return tuple(_contiguous(g) for g in np.split(dy, self.splits, axis=self.axis))
 
 
-def flatten(input):  # noqa: A002
-    """(N, ...) -> (N, -1) in C order."""
-    return Reshape.call(input, (input.shape[0], -1) if input.ndim else (1, 1))
+def flatten(input, order="C", *, start_dim=1, end_dim=-1):  # noqa: A002
+    """Axes ``start_dim`` .. ``end_dim`` merged into one, in C order: (N, ...) -> (N, -1) by
+    default (a 0-d or 1-d input gives (1, 1) / itself as MindSpore's)."""
+    x = as_tensor("flatten", "input", input)
+    if order not in ("C", "F"):
+        raise ValueError(f"For 'flatten', 'order' must be 'C' or 'F', but got {order!r}.")
+    if order == "F":
+        raise ValueError("For 'flatten', order='F' is not supported by minispore.")
+    if x.ndim == 0:
+        return Reshape.call(x, (1, 1) if start_dim == 1 else (1,))
+    if x.ndim == 1 and start_dim == 1:
+        return x
+    start, end = (d % x.ndim for d in _axis("flatten", (start_dim, end_dim), x.ndim))
+    if start > end:
+        raise ValueError(f"For 'flatten', 'start_dim' {start_dim} must not come after 'end_dim' "
+                         f"{end_dim} for shape {tuple(x.shape)}.")
+    return Reshape.call(x, tuple(x.shape[:start]) + (-1,) + tuple(x.shape[end + 1:]))
+
+
+def masked_fill(input_x, mask, value):
+    """``input_x`` with ``value`` where the Bool ``mask`` (broadcast) is True."""
+    x = as_tensor("masked_fill", "input_x", input_x)
+    m = as_tensor("masked_fill", "mask", mask)
+    if isinstance(value, Tensor):
+        value = Cast.call(value, x.dtype)
+    out = Select.call(m, value, x)
+    if tuple(out.shape) != tuple(x.shape):
+        raise ValueError(f"For 'masked_fill', the mask {tuple(m.shape)} must broadcast to the "
+                         f"input's shape {tuple(x.shape)}.")
+    return out
+
+
+def numel(input):  # noqa: A002
+    """The number of elements."""
+    return as_tensor("numel", "input", input).size
+
+
+def rank(input_x):
+    """The number of dimensions."""
+    return as_tensor("rank", "input_x", input_x).ndim
+
+
+def size(input_x):
+    """The number of elements (``ops.Size``)."""
+    return as_tensor("size", "input_x", input_x).size
+
+
+def fill(type, shape, value):  # noqa: A002
+    """A Tensor of ``shape`` and dtype ``type`` filled with ``value``."""
+    return full(shape, value, dtype=type)
+
+
+def print_(*input_x):
+    """Print the inputs (Tensors by value), as MindSpore's ``ops.print_``."""
+    print(*(str(x) for x in input_x))
+
+
+class _CallOnly:
+    """A 1.x primitive class around a plain function (no declaration needed: no gradient)."""
+    fn = None
+
+    def __call__(self, *args):
+        return type(self).fn(*args)
+
+    def __repr__(self):
+        return f"Prim[{type(self).__name__}]"
+
+
+class Rank(_CallOnly):
+    """``ops.Rank()(x)``: the number of dimensions."""
+    fn = staticmethod(rank)
+
+
+class Size(_CallOnly):
+    """``ops.Size()(x)``: the number of elements."""
+    fn = staticmethod(size)
+
+
+class Fill(_CallOnly):
+    """``ops.Fill()(type, shape, value)``."""
+    fn = staticmethod(fill)
+
+
+class Print(_CallOnly):
+    """``ops.Print()(*inputs)``: prints them."""
+    fn = staticmethod(print_)
+
+
+class CumSum(Function):
+    """Running sum along ``axis``; the gradient is the reversed running sum of dy."""
+    name, tensor_methods = "cumsum", ("cumsum",)
+    primitives = {"CumSum": Primitive({"exclusive": False, "reverse": False},
+                                      call=lambda fn, p, x, axis: _cumsum_prim(fn, p, x, axis))}
+
+    @classmethod
+    def check(cls, x, axis, dtype=None):
+        x = as_tensor("cumsum", "x", x)
+        if dtype is not None:
+            x = Cast.call(x, dtype)
+        return (x,), {"axis": _axis("cumsum", axis, x.ndim)[0]}
+
+    def forward(self, a, axis):
+        self.axis = axis
+        return _contiguous(np.cumsum(a, axis=axis, dtype=a.dtype))
+
+    def backward(self, dy):
+        flipped = np.flip(dy, self.axis)
+        return (_contiguous(np.flip(np.cumsum(flipped, axis=self.axis), self.axis)),)
+
+
+def _cumsum_prim(fn, p, x, axis):
+    if p.exclusive or p.reverse:
+        raise ValueError("For 'CumSum', exclusive=True or reverse=True is not supported by "
+                         "minispore.")
+    return fn(x, axis)
+
+
+class Flip(Function):
+    """``input`` reversed along each axis in ``dims``."""
+    name, tensor_methods = "flip", ("flip",)
+
+    @classmethod
+    def check(cls, input, dims):  # noqa: A002
+        x = as_tensor("flip", "input", input)
+        return (x,), {"dims": _axis("flip", dims, x.ndim)}
+
+    def forward(self, a, dims):
+        self.dims = dims
+        return _contiguous(np.flip(a, dims))
+
+    def backward(self, dy):
+        return (_contiguous(np.flip(dy, self.dims)),)
+
+
+def l2_normalize(x, axis=0, epsilon=1e-4):
+    """x / sqrt(max(sum(x**2, axis), epsilon)) (MindSpore's ``L2Normalize``)."""
+    from .math_func import Maximum, Mul, Sqrt  # noqa: PLC0415
+    x = as_tensor("l2_normalize", "x", x)
+    ss = ReduceSum.call(Mul.call(x, x), axis, True)
+    return x / Sqrt.call(Maximum.call(ss, float(epsilon)))
+
+
+class L2Normalize(_CallOnly):
+    """``ops.L2Normalize(axis=0, epsilon=1e-4)(x)``."""
+
+    def __init__(self, axis=0, epsilon=1e-4):
+        self.axis, self.epsilon = axis, epsilon
+
+    def __call__(self, x):
+        return l2_normalize(x, self.axis, self.epsilon)
 
 
 def sum(input, axis=None, keepdims=False):  # noqa: A001,A002
@@ -355,6 +516,19 @@ class Shape(Function):
     def call(cls, input):  # noqa: A002
         (x,), _ = cls.check(input)
         return tuple(x.shape)
+
+
+class Swapaxes(Transpose):
+    """``input`` with axes ``axis0`` and ``axis1`` exchanged."""
+    name, primitives, tensor_methods = "swapaxes", {}, ("swapaxes",)
+
+    @classmethod
+    def check(cls, input, axis0, axis1):  # noqa: A002
+        x = as_tensor("swapaxes", "input", input)
+        a, b = _axis("swapaxes", (axis0, axis1), x.ndim)
+        perm = list(range(x.ndim))
+        perm[a], perm[b] = perm[b], perm[a]
+        return (x,), {"axes": tuple(perm)}
 
 
 def permute(input, axis):  # noqa: A002

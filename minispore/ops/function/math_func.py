@@ -7,8 +7,9 @@ from .._blas import matmul as _matmul
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
 
-__all__ = ["square", "eq", "gt", "ge", "lt", "le", "not_equal", "bmm", "norm", "clip",
-           "clip_by_value", "floor_mod", "depend"]
+__all__ = ["eq", "gt", "ge", "lt", "le", "not_equal", "bmm", "norm", "clip",
+           "clip_by_value", "floor_mod", "depend", "mm", "logsumexp", "amax", "amin", "std",
+           "var", "TENSOR_METHODS"]
 
 
 def _binary_inputs(op, input, other, broadcast=True):  # noqa: A002  (MindSpore's names)
@@ -430,6 +431,12 @@ def floor_mod(x, y):
 class Cast(Function):
     """``input`` converted to ``dtype``; differentiable between float types."""
     name, primitives = "cast", {"Cast": Primitive()}
+    tensor_methods = {"float": lambda fn, self: fn(self, mstype.float32),
+                      "double": lambda fn, self: fn(self, mstype.float64),
+                      "half": lambda fn, self: fn(self, mstype.float16),
+                      "int": lambda fn, self: fn(self, mstype.int32),
+                      "long": lambda fn, self: fn(self, mstype.int64),
+                      "bool": lambda fn, self: fn(self, mstype.bool_)}
 
     @classmethod
     def check(cls, input, dtype):  # noqa: A002
@@ -489,9 +496,6 @@ Greater = _compare("greater", np.greater, "Greater", "__gt__")
 GreaterEqual = _compare("greater_equal", np.greater_equal, "GreaterEqual", "__ge__")
 
 
-def square(input):  # noqa: A002
-    """input * input."""
-    return Mul.call(input, input)
 
 
 def _alias(cls, name):
@@ -555,3 +559,244 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002,N80
         return Pow.call(s, 1.0 / ord)
     raise ValueError(f"For 'norm', 'ord' must be None, 'fro', a number or +-inf, but got "
                      f"{ord!r}.")
+
+
+# ---- more elementwise ops ------------------------------------------------------------------------
+class Square(_Unary):
+    """input * input."""
+    name, primitives = "square", {"Square": Primitive()}
+    tensor_methods = ("square",)
+
+    def forward(self, a):
+        self.a = a
+        return np.square(a)
+
+    def backward(self, dy):
+        return (2 * dy * self.a,)
+
+
+class Rsqrt(_Unary):
+    """1 / sqrt(input)."""
+    name, primitives, tensor_methods = "rsqrt", {"Rsqrt": Primitive()}, ("rsqrt",)
+
+    def forward(self, a):
+        self.y = (1 / np.sqrt(a)).astype(a.dtype, copy=False)
+        return self.y
+
+    def backward(self, dy):
+        return (-0.5 * dy * self.y ** 3,)
+
+
+class Sin(_Unary):
+    """sin(input)."""
+    name, primitives, tensor_methods = "sin", {"Sin": Primitive()}, ("sin",)
+
+    def forward(self, a):
+        self.a = a
+        return np.sin(a)
+
+    def backward(self, dy):
+        return (dy * np.cos(self.a),)
+
+
+class Cos(_Unary):
+    """cos(input)."""
+    name, primitives, tensor_methods = "cos", {"Cos": Primitive()}, ("cos",)
+
+    def forward(self, a):
+        self.a = a
+        return np.cos(a)
+
+    def backward(self, dy):
+        return (-dy * np.sin(self.a),)
+
+
+class Log1p(_Unary):
+    """log(1 + input), accurate near 0."""
+    name, primitives, tensor_methods = "log1p", {"Log1p": Primitive()}, ("log1p",)
+
+    def forward(self, a):
+        self.a = a
+        return np.log1p(a)
+
+    def backward(self, dy):
+        return (dy / (1 + self.a),)
+
+
+class FloorDiv(_Binary):
+    """floor(input / other). Not differentiable."""
+    name, differentiable = "floor_divide", False
+    primitives, tensor_methods = {"FloorDiv": Primitive()}, ("__floordiv__",)
+
+    def forward(self, a, b):
+        return np.floor_divide(a, b)
+
+
+def _last_two_swapped(x):
+    from .array_func import Swapaxes  # noqa: PLC0415
+    return Swapaxes.call(x, -1, -2)
+
+
+class BatchMatMul(_Binary):
+    """Batched matrix product (..., n, m) @ (..., m, p) with broadcast batch axes; 1.x class
+    ``BatchMatMul(transpose_a=False, transpose_b=False)``."""
+    name = "batch_matmul"
+    primitives = {"BatchMatMul": Primitive(
+        {"transpose_a": False, "transpose_b": False},
+        call=lambda fn, p, a, b: fn(_last_two_swapped(a) if p.transpose_a else a,
+                                    _last_two_swapped(b) if p.transpose_b else b))}
+
+    @classmethod
+    def check(cls, input, other):  # noqa: A002
+        return (input, other), {}
+
+    @classmethod
+    def call(cls, input, other):  # noqa: A002
+        return MatMul.call(input, other)
+
+
+def _logical(name, ufunc, prim):
+    cls = type(prim, (_Compare,), {"name": name, "ufunc": staticmethod(ufunc),
+                                   "primitives": {prim: Primitive()},
+                                   "__doc__": f"Elementwise ``{ufunc.__name__}`` of the truth "
+                                              f"values, a Bool Tensor (not differentiable)."})
+    cls.__module__ = __name__
+    return cls
+
+
+LogicalAnd = _logical("logical_and", np.logical_and, "LogicalAnd")
+LogicalOr = _logical("logical_or", np.logical_or, "LogicalOr")
+
+
+class _Predicate(_Unary):
+    differentiable = False
+
+    def forward(self, a):
+        return np.asarray(self.ufunc(a))
+
+    @classmethod
+    def call(cls, input):  # noqa: A002
+        out = super().call(input)
+        out._dtype = mstype.bool_
+        return out
+
+
+class LogicalNot(_Predicate):
+    """NOT input elementwise (truth values), a Bool Tensor."""
+    name, ufunc, primitives = "logical_not", staticmethod(np.logical_not), \
+        {"LogicalNot": Primitive()}
+
+
+class IsNan(_Predicate):
+    """True where input is NaN."""
+    name, ufunc, primitives = "isnan", staticmethod(np.isnan), {"IsNan": Primitive()}
+
+
+class IsInf(_Predicate):
+    """True where input is +-inf."""
+    name, ufunc, primitives = "isinf", staticmethod(np.isinf), {"IsInf": Primitive()}
+
+
+class IsFinite(_Predicate):
+    """True where input is neither NaN nor +-inf."""
+    name, ufunc, primitives = "isfinite", staticmethod(np.isfinite), {"IsFinite": Primitive()}
+
+
+def mm(input, mat2):  # noqa: A002
+    """2-D matrix product (n, m) @ (m, p)."""
+    x, y = as_tensor("mm", "input", input), as_tensor("mm", "mat2", mat2)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[0]:
+        raise ValueError(f"For 'mm', 'input' (n, m) and 'mat2' (m, p) must be 2-D and match, "
+                         f"but got shapes {tuple(x.shape)} and {tuple(y.shape)}.")
+    return MatMul.call(x, y)
+
+
+def _reductions():
+    from . import array_func as A  # noqa: PLC0415
+    return A
+
+
+def logsumexp(input, axis, keep_dims=False):  # noqa: A002
+    """log(sum(exp(input))) over ``axis``, computed stably."""
+    A = _reductions()
+    x = as_tensor("logsumexp", "input", input)
+    m = stop = A.stop_gradient(A.ReduceMax.call(x, axis, True))
+    out = Log.call(A.ReduceSum.call(Exp.call(Sub.call(x, stop)), axis, True)) + m
+    return out if keep_dims else A.Squeeze.call(out, axis)
+
+
+class Prod(Function):
+    """Product over ``axis`` (all axes when None or ()); the gradient is the product of the
+    other elements (exact with zeros too)."""
+    name, primitives = "prod", {"ReduceProd": Primitive(
+        {"keep_dims": False}, call=lambda fn, p, x, axis=(): fn(x, axis, p.keep_dims))}
+    tensor_methods = ("prod",)
+
+    @classmethod
+    def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
+        from .array_func import _axis  # noqa: PLC0415
+        x = as_tensor("prod", "input", input)
+        return (x,), {"axis": _axis("prod", axis, x.ndim), "keepdims": bool(keep_dims)}
+
+    def forward(self, a, axis, keepdims):
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        return np.ascontiguousarray(np.prod(a, axis=axis, keepdims=keepdims))
+
+    def backward(self, dy):
+        a, axis = self.a, self.axis
+        zero = a == 0
+        others = np.prod(np.where(zero, 1, a), axis=axis, keepdims=True)
+        zeros = zero.sum(axis=axis, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(zeros == 0, others / np.where(zero, 1, a),
+                         np.where((zeros == 1) & zero, others, 0))
+        if not self.keepdims and axis is not None:
+            dy = np.expand_dims(dy, axis)
+        return ((g * dy).astype(a.dtype, copy=False),)
+
+
+def amax(input, axis=None, keepdims=False):  # noqa: A002
+    """Maximum over ``axis`` (all axes when None); the gradient is shared among ties."""
+    return _reductions().ReduceMax.call(input, axis, keepdims)
+
+
+def amin(input, axis=None, keepdims=False):  # noqa: A002
+    """Minimum over ``axis`` (all axes when None); the gradient is shared among ties."""
+    return _reductions().ReduceMin.call(input, axis, keepdims)
+
+
+def var(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom (0: population)."""
+    A = _reductions()
+    x = as_tensor("var", "input", input)
+    axes = A._axis("var", axis, x.ndim)
+    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    if n - ddof <= 0:
+        raise ValueError(f"For 'var', ddof {ddof} leaves no degrees of freedom for {n} "
+                         f"elements.")
+    d = Sub.call(x, A.ReduceMean.call(x, axis, True))
+    return A.ReduceSum.call(Mul.call(d, d), axis, keepdims) / float(n - ddof)
+
+
+def std(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
+    """Standard deviation over ``axis`` with ``ddof`` delta degrees of freedom."""
+    return Sqrt.call(var(input, axis, ddof, keepdims))
+
+
+# Tensor methods that are compositions (installed by ``minispore.ops``).
+TENSOR_METHODS = {
+    "norm": lambda self, ord=None, dim=None, keepdim=False: norm(self, ord, dim, keepdim),
+    "std": lambda self, axis=None, ddof=0, keepdims=False: std(self, axis, ddof, keepdims),
+    "var": lambda self, axis=None, ddof=0, keepdims=False: var(self, axis, ddof, keepdims),
+    "logsumexp": lambda self, axis, keepdims=False: logsumexp(self, axis, keepdims),
+    "add": lambda self, other: Add.call(self, other),
+    "sub": lambda self, other: Sub.call(self, other),
+    "mul": lambda self, other: Mul.call(self, other),
+    "div": lambda self, other: Div.call(self, other),
+    "matmul": lambda self, other: MatMul.call(self, other),
+    "pow": lambda self, exponent: Pow.call(self, exponent),
+    "neg": lambda self: Neg.call(self),
+    "maximum": lambda self, other: Maximum.call(self, other),
+    "minimum": lambda self, other: Minimum.call(self, other),
+    "equal": lambda self, other: Equal.call(self, other),
+}
