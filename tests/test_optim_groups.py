@@ -178,3 +178,34 @@ def test_wrong_gradients_are_reported():
     with pytest.raises(ValueError, match=r"'b' has shape \(2,\)"):
         opt((Tensor(np.zeros(2, np.float32)), Tensor(np.zeros(2, np.float32))))
     assert opt.global_step.asnumpy().tolist() == [0]       # nothing happened
+
+
+class _HalvingDecay(nn.Cell):
+    """A weight-decay schedule: 0.1 * 0.5**step."""
+
+    def construct(self, global_step):
+        return Tensor(np.float32(0.1 * 0.5 ** float(global_step.asnumpy().reshape(-1)[0])))
+
+
+def test_dynamic_weight_decay_cell_is_called_with_global_step():
+    rng = np.random.default_rng(28)
+    params = make_params(rng, [(3,), (2,)], ["w", "bn.gamma"])
+    start = values64(params)
+    grads_seq = grad_steps(rng, params, 4)
+    opt = nn.Momentum(params, 0.1, 0.9, weight_decay=_HalvingDecay())
+    seen = []
+    for grads in grads_seq:
+        seen.append(opt.get_weight_decay())
+        opt(tuple(Tensor(g) for g in grads))
+    assert seen == pytest.approx([0.1, 0.05, 0.025, 0.0125], rel=1e-6)
+    p = [s.copy() for s in start]
+    v = [np.zeros_like(s) for s in start]
+    for step, grads in enumerate(grads_seq):
+        for i, g in enumerate(grads):
+            wd = 0.1 * 0.5 ** step if i == 0 else 0.0      # gamma: no decay when ungrouped
+            v[i] = 0.9 * v[i] + g + wd * p[i]
+            p[i] = p[i] - 0.1 * v[i]
+    for param, want in zip(params, p):
+        np.testing.assert_allclose(param.asnumpy(), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="dynamic weight decay"):
+        nn.SGD(params, weight_decay=_HalvingDecay())

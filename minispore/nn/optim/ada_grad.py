@@ -14,7 +14,7 @@ class Adagrad(Optimizer):
     Args:
         params: parameters or groups. accum (float): >= 0, the starting h. Default: ``0.1``.
         learning_rate: Default: ``0.001``. update_slots (bool): Default: ``True``.
-        loss_scale (float): Default: ``1.0``. weight_decay (float): Default: ``0.0``.
+        loss_scale (float): Default: ``1.0``. weight_decay (Union[float, int, Cell]): Default: ``0.0``.
 
     State: ``global_step``, ``learning_rate``, ``accum.<name>`` (filled with ``accum``).
     """

@@ -31,7 +31,7 @@ class Adam(Optimizer):
         params: parameters or groups. learning_rate: Default: ``1e-3``.
         beta1 (float): in (0, 1). Default: ``0.9``. beta2 (float): in (0, 1). Default: ``0.999``.
         eps (float): > 0. Default: ``1e-8``. use_locking (bool): accepted. Default: ``False``.
-        use_nesterov (bool): Default: ``False``. weight_decay (float): Default: ``0.0``.
+        use_nesterov (bool): Default: ``False``. weight_decay (Union[float, int, Cell]): Default: ``0.0``.
         loss_scale (float): Default: ``1.0``. use_amsgrad (bool): Default: ``False``.
         kwargs: ``use_lazy`` / ``use_offload`` (bools; dense CPU updates either way).
 
@@ -97,7 +97,7 @@ class AdamWeightDecay(Optimizer):
     Args:
         params: parameters or groups. learning_rate: Default: ``1e-3``.
         beta1 (float): Default: ``0.9``. beta2 (float): Default: ``0.999``.
-        eps (float): Default: ``1e-6``. weight_decay (float): Default: ``0.0``.
+        eps (float): Default: ``1e-6``. weight_decay (Union[float, int, Cell]): Default: ``0.0``.
 
     State: ``global_step``, ``learning_rate``, ``adam_m.<name>``, ``adam_v.<name>``.
     """
@@ -113,8 +113,9 @@ class AdamWeightDecay(Optimizer):
     def construct(self, gradients):
         """Apply one update in place; returns True."""
         grads = self.prepare_gradients(gradients, decay=False)
+        wds = [wd if flag else 0.0 for wd, flag in zip(self._weight_decays_at(self.step_count),
+                                                        self.decay_flags)]
         lrs = self._next_lrs()
-        wds = [wd if flag else 0.0 for wd, flag in zip(self._weight_decays, self.decay_flags)]
         ops.apply_adam_weight_decay(self.parameters, grads, self.moments1, self.moments2, lrs,
                                     self.beta1, self.beta2, self.eps, wds)
         return True

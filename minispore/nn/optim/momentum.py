@@ -53,8 +53,9 @@ class Momentum(Optimizer):
                                float(self.momentum._data), 0.0, 1.0, self.use_nesterov)
             return True
         grads = self._check_gradients(gradients)
+        wds = self._weight_decays_at(self.step_count)
         lrs = self._next_lrs()
         ops.apply_momentum(self.parameters, grads, self.moments, lrs, float(self.momentum._data),
-                           list(self._weight_decays), self.loss_scale, self.use_nesterov,
+                           wds, self.loss_scale, self.use_nesterov,
                            self.decay_flags)
         return True

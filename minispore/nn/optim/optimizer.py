@@ -79,9 +79,10 @@ class Optimizer(Cell):
             ``params`` (required), ``lr``, ``weight_decay``, ``grad_centralization``; a dict
             ``{'order_params': params}`` (alone) sets the order in which parameters (and their
             state) are kept.
-        weight_decay (Union[float, int]): >= 0. Without groups it is applied to parameters
+        weight_decay (Union[float, int, Cell]): >= 0, or a Cell called with ``global_step``
+            that returns the step's weight decay. Without groups it is applied to parameters
             whose name contains neither ``beta`` nor ``gamma``; with groups, to every parameter
-            of a group whose weight decay is > 0. Default: ``0.0``.
+            of a group whose weight decay is > 0 (or a Cell). Default: ``0.0``.
         loss_scale (float): > 0; gradients are multiplied by ``1/loss_scale``. Default: ``1.0``.
 
     State: ``global_step`` (Int32, shape (1,)), then the learning rate Parameter(s), then each
@@ -109,6 +110,7 @@ class Optimizer(Cell):
         self.loss_scale = loss_scale
         self.need_scale = loss_scale != 1.0
         self.dynamic_lr = False
+        self.dynamic_weight_decay = False
         self.is_group = False
         self.is_group_lr = False
         self.is_group_params_ordered = False
@@ -128,7 +130,7 @@ class Optimizer(Cell):
         object.__setattr__(self, "_parameters", self.parameters)
         if self.is_group:
             self.weight_decay = tuple(wds)
-            self.decay_flags = tuple(w > 0 for w in wds)
+            self.decay_flags = tuple(isinstance(w, Cell) or w > 0 for w in wds)
             self.grad_centralization_flags = tuple(gcs)
         else:
             self.weight_decay = default_wd
@@ -159,9 +161,13 @@ class Optimizer(Cell):
             seen.add(p.name)
 
     def _preprocess_weight_decay(self, weight_decay):
+        """A float >= 0, or a Cell called with ``global_step`` (dynamic weight decay)."""
+        if isinstance(weight_decay, Cell):
+            self.dynamic_weight_decay = True
+            return weight_decay
         if isinstance(weight_decay, bool) or not isinstance(weight_decay, (float, int)):
-            raise TypeError(f"For '{self._name}', the 'weight_decay' must be int or float, but "
-                            f"got {type(weight_decay).__name__}.")
+            raise TypeError(f"For '{self._name}', the 'weight_decay' must be int, float or Cell, "
+                            f"but got {type(weight_decay).__name__}.")
         if weight_decay < 0:
             raise ValueError(f"For '{self._name}', the 'weight_decay' must be >= 0, but got "
                              f"{weight_decay}.")
@@ -371,13 +377,36 @@ class Optimizer(Cell):
             out.append(arr)
         return out
 
+    def _weight_decays_at(self, step):
+        """One weight decay per parameter (Python floats) for ``step``."""
+        if not self.dynamic_weight_decay:
+            return list(self._weight_decays)
+        cache = {}
+        out = []
+        for wd in self._weight_decays:
+            if isinstance(wd, Cell):
+                if id(wd) not in cache:
+                    value = wd(Tensor(np.array([step], np.int32), mstype.int32))
+                    cache[id(wd)] = float(np.asarray(value.asnumpy() if isinstance(value, Tensor)
+                                                     else value).reshape(-1)[0])
+                wd = cache[id(wd)]
+            out.append(wd)
+        return out
+
+    def get_weight_decay(self):
+        """The weight decay the next step uses: a float, or with groups a tuple, one per
+        parameter."""
+        wds = self._weight_decays_at(self.step_count)
+        return tuple(wds) if self.is_group else wds[0]
+
     def prepare_gradients(self, gradients, decay=True):
         """Weight decay (unless ``decay`` is False: optimizers whose kernel takes it), gradient
         centralization and loss scale, in MindSpore's order; returns arrays in each parameter's
         dtype (the inputs are not modified)."""
         grads = self._check_gradients(gradients)
         out = []
-        for g, p, wd, flag, gc in zip(grads, self.parameters, self._weight_decays,
+        for g, p, wd, flag, gc in zip(grads, self.parameters,
+                                      self._weight_decays_at(self.step_count),
                                       self.decay_flags, self.grad_centralization_flags):
             t = p._data.dtype.type
             g = np.asarray(g, dtype=p._data.dtype)
@@ -395,7 +424,8 @@ class Optimizer(Cell):
         grads = self._check_gradients(gradients)
         return tuple(Tensor(g + p._data.dtype.type(wd * self.loss_scale) * p._data)
                      if flag and wd > 0 else Tensor(g)
-                     for g, p, wd, flag in zip(grads, self.parameters, self._weight_decays,
+                     for g, p, wd, flag in zip(grads, self.parameters,
+                                               self._weight_decays_at(self.step_count),
                                                self.decay_flags))
 
     def scale_grad(self, gradients):

@@ -19,7 +19,7 @@ class RMSProp(Optimizer):
         decay (float): >= 0. Default: ``0.9``. momentum (float): >= 0. Default: ``0.0``.
         epsilon (float): > 0. Default: ``1e-10``. use_locking (bool): Default: ``False``.
         centered (bool): Default: ``False``. loss_scale (float): Default: ``1.0``.
-        weight_decay (float): Default: ``0.0``.
+        weight_decay (Union[float, int, Cell]): Default: ``0.0``.
 
     State: ``global_step``, ``learning_rate``, ``mean_grad.<name>`` (centered only, zeros),
     ``mean_square.<name>`` (ones), ``moment.<name>`` (zeros).

@@ -32,6 +32,9 @@ class SGD(Optimizer):
     def __init__(self, params, learning_rate=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, loss_scale=1.0):
         super().__init__(learning_rate, params, weight_decay, loss_scale)
+        if self.dynamic_weight_decay:
+            raise TypeError("For 'SGD', dynamic weight decay is not supported: 'weight_decay' "
+                            "(also in groups) must be float or int.")
         momentum = check_hyper("SGD", "momentum", momentum, low=0.0, allow_int=True)
         self.dampening = check_hyper("SGD", "dampening", dampening, low=0.0, allow_int=True)
         self.nesterov = check_flag("SGD", "nesterov", nesterov)
