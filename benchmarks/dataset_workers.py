@@ -5,7 +5,7 @@ processes (``map(python_multiprocessing=True)``); every variant must yield exact
 the serial run (order and seeded random crops), which is checked. Figures are rows/s; the
 machine is shared, so only ratios within one run mean anything.
 
-    PYTHONPATH=$PWD python3 benchmarks/dataset_workers.py [--rows 6000]
+    PYTHONPATH=$PWD python3 benchmarks/dataset_workers.py [--rows 6000] [--json out.json]
 """
 import argparse
 import os
@@ -14,7 +14,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from _common import machine, write_json  # noqa: E402
 
 import minispore.dataset as ds  # noqa: E402
 from minispore.dataset import vision  # noqa: E402
@@ -68,13 +72,16 @@ def run(make, workers, processes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=6000)
+    parser.add_argument("--json", help="write the report here")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (args.rows, 28, 28, 1), dtype=np.uint8)
     labels = rng.integers(0, 10, args.rows).astype(np.int32)
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f} rows={args.rows}")
+    results = []
     for name, make in pipelines(images, labels).items():
         reference, serial = run(make, 1, False)
+        results.append({"pipeline": name, "workers": 1, "kind": "serial", "rows_per_s": serial})
         line = [f"{name:32s} serial {serial:8.0f} rows/s"]
         variants = [(2, False)] + ([(2, True)] if "Generator" not in name else [])
         for workers, processes in variants:
@@ -82,8 +89,12 @@ def main():
             if not np.array_equal(out, reference):
                 raise SystemExit(f"{name}: {workers} workers changed the rows")
             kind = "processes" if processes else "threads"
+            results.append({"pipeline": name, "workers": workers, "kind": kind,
+                            "rows_per_s": speed, "ratio_to_serial": speed / serial})
             line.append(f"{workers} {kind} {speed:8.0f} rows/s ({speed / serial:.2f}x)")
         print(" | ".join(line))
+    if args.json:
+        write_json(args.json, {"args": vars(args), "machine": machine(), "results": results})
 
 
 if __name__ == "__main__":

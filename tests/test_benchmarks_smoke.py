@@ -54,3 +54,18 @@ def test_train_lenet_pipeline_epoch_runs(tmp_path):
     assert epoch["fetch_s"] > 0 and epoch["compute_s"] > 0
     assert epoch["ratio"] == (epoch["fetch_s"] + epoch["compute_s"]) / epoch["compute_s"]
     assert "(fetch + train) / train" in stdout
+
+
+def test_dataset_workers_benchmark_runs(tmp_path):
+    report, stdout = _run("dataset_workers.py", "--rows", "256", tmp_path=tmp_path)
+    kinds = {(r["pipeline"], r["kind"]) for r in report["results"]}
+    assert ("map Python function", "processes") in kinds and "serial" in stdout
+
+
+def test_resnet_benchmark_runs(tmp_path):
+    from tests.test_app_train import write_idx
+    data = write_idx(tmp_path / "idx", n_train=64, n_test=16)
+    report, stdout = _run("resnet.py", "--data", data, "--epochs", "1", "--width", "4",
+                          "--batch-size", "16", tmp_path=tmp_path)
+    assert report["summary"]["minispore"]["images_per_second"] > 0
+    assert "epoch 1 minispore" in stdout

@@ -27,10 +27,6 @@ def _load(name):
 
 resnet = _load("resnet")
 
-# TEMPORARY until nn.BatchNorm2d (branch h12a) is merged into main and then into this branch.
-pytestmark = pytest.mark.skipif(not hasattr(nn, "BatchNorm2d"),
-                                reason="nn.BatchNorm2d is not on this branch yet")
-
 
 def test_shapes_strides_and_parameter_names():
     ms.set_seed(0)

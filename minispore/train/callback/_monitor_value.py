@@ -78,14 +78,14 @@ def monitor_value(who, monitor, cb_params):
 def learning_rate_parameter(who, cb_params):
     """The optimizer's scalar ``learning_rate`` Parameter, which these callbacks rewrite."""
     optimizer = cb_params.get("optimizer")
-    lr = getattr(optimizer, "learning_rate", None)
-    if getattr(optimizer, "dynamic_lr", False) or getattr(optimizer, "is_group_lr", False) or (
-            isinstance(lr, Parameter) and lr.shape != ()):
-        raise ValueError(f"{who} does not support dynamic learning rate (a per-step list or "
-                         f"schedule) and group learning rate now.")
-    if optimizer is None or not isinstance(lr, Parameter):
-        raise ValueError(f"{who} needs the Model's optimizer with a 'learning_rate' Parameter, but "
-                         f"the optimizer is {type(optimizer).__name__}.")
+    if optimizer is None or not hasattr(optimizer, "learning_rate"):
+        raise ValueError(f"{who} needs the Model's optimizer and its 'learning_rate' Parameter, "
+                         f"but the Model has optimizer {type(optimizer).__name__}.")
+    lr = optimizer.learning_rate
+    if not isinstance(lr, Parameter) or getattr(optimizer, "dynamic_lr", False) or \
+            lr.shape != ():
+        raise ValueError(f"{who} does not support dynamic learning rate and group learning rate "
+                         f"now (the optimizer's learning_rate is a {type(lr).__name__}).")
     return lr
 
 
