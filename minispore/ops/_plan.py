@@ -395,7 +395,7 @@ def run_traced(state, func, args, kwargs):
         # Called inside a gradient computation: the caller needs the tape, so run eagerly.
         return func(*args, **kwargs)
     arg_tensors = []
-    flatten((args, kwargs), arg_tensors)
+    flatten((args, dict(sorted(kwargs.items()))), arg_tensors)  # the key sorts them too
     key = signature_of(func, args, kwargs)
     entry = state.plans.get(key)
     if entry is not None and entry.plan.bound():
