@@ -28,6 +28,9 @@ class Optimizer(Cell):
         loss_scale (float): gradients are divided by it. Default: ``1.0``.
     """
 
+    _graph_side_effect = ("it calls an optimizer, which updates parameters in place; "
+                          "minispore plans training through nn.TrainOneStepCell")
+
     def __init__(self, learning_rate, parameters, weight_decay=0.0, loss_scale=1.0):
         super().__init__(auto_prefix=False)
         name = type(self).__name__

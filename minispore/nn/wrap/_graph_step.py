@@ -178,7 +178,7 @@ def run_train_step(cell, inputs, kwargs):
     key = signature_of(cell.construct, inputs, {})
     entry = state.plans.get(key)
     if entry is not None and entry.bound():
-        with _api.graph_scope():
+        with state.lock, _api.graph_scope():
             return entry(inputs)
     tensors = [t for t in inputs if isinstance(t, Tensor)]
     if len(tensors) != len(inputs):
