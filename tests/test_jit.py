@@ -389,3 +389,24 @@ def test_side_effects_keep_the_function_in_pynative():
         write(g)
     buf[0] = 0.0
     np.testing.assert_array_equal(write(g).asnumpy(), [8.0, -1.0])
+
+
+def test_train_cell_with_its_own_construct_runs_in_pynative(graph_mode):
+    class Clipped(nn.TrainOneStepCell):
+        def construct(self, *inputs):
+            loss, grads = self.grad_fn(*inputs)
+            self.optimizer(tuple(ops.minimum(ops.maximum(g, -1e-3), 1e-3) for g in grads))
+            return loss
+
+    ms.set_seed(3)
+    net = LeNet5()
+    loss_fn = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    train = Clipped(nn.WithLossCell(net, loss_fn),
+                    nn.Momentum(net.trainable_params(), learning_rate=0.05, momentum=0.9))
+    x, y = _batch(4)
+    before = net.fc3.bias.asnumpy().copy()
+    with pytest.warns(RuntimeWarning, match="construct"):
+        train(x, y)
+    train(x, y)
+    step = np.abs(net.fc3.bias.asnumpy() - before).max()
+    assert 0 < step <= 0.05 * 1e-3 * (1 + 1.9) + 1e-9  # two clipped momentum steps
