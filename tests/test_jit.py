@@ -357,3 +357,56 @@ def test_lenet_plan_fuses_relu_and_pool():
     fused = [r for r in entry.plan.records if "fused_into" in r.extra]
     assert [r.cls.__name__ for r in fused] == ["ReLU", "ReLU"]
     assert names.count("MaxPool2D") == 2
+
+
+def test_side_effects_keep_the_function_in_pynative():
+    """An optimizer step or an in-place assignment inside a jitted function is not replayed
+    by a plan, so the function stays in PyNative (one warning) and keeps doing it."""
+    w = ms.Parameter(Tensor(np.array([1.0, 2.0], np.float32)), name="w")
+    opt = nn.Momentum([w], learning_rate=0.5, momentum=0.0)
+
+    @ms.jit
+    def update(g):
+        opt((g,))
+        return w * 1
+
+    g = Tensor(np.array([1.0, -1.0], np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            update(g)
+    np.testing.assert_array_equal(w.asnumpy(), [1.0 - 1.5, 2.0 + 1.5])
+    assert sum("optimizer" in str(c.message) for c in caught) == 1
+
+    buf = Tensor(np.zeros(2, np.float32))
+
+    @ms.jit
+    def write(x):
+        buf[0] = 7.0
+        return x + buf
+
+    with pytest.warns(RuntimeWarning, match="in place"):
+        write(g)
+    buf[0] = 0.0
+    np.testing.assert_array_equal(write(g).asnumpy(), [8.0, -1.0])
+
+
+def test_train_cell_with_its_own_construct_runs_in_pynative(graph_mode):
+    class Clipped(nn.TrainOneStepCell):
+        def construct(self, *inputs):
+            loss, grads = self.grad_fn(*inputs)
+            self.optimizer(tuple(ops.minimum(ops.maximum(g, -1e-3), 1e-3) for g in grads))
+            return loss
+
+    ms.set_seed(3)
+    net = LeNet5()
+    loss_fn = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    train = Clipped(nn.WithLossCell(net, loss_fn),
+                    nn.Momentum(net.trainable_params(), learning_rate=0.05, momentum=0.9))
+    x, y = _batch(4)
+    before = net.fc3.bias.asnumpy().copy()
+    with pytest.warns(RuntimeWarning, match="construct"):
+        train(x, y)
+    train(x, y)
+    step = np.abs(net.fc3.bias.asnumpy() - before).max()
+    assert 0 < step <= 0.05 * 1e-3 * (1 + 1.9) + 1e-9  # two clipped momentum steps

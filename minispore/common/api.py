@@ -74,6 +74,7 @@ class JitState:
         self.plans = {}
         self.fallback = None  # the reason, once the function is known not to plan
         self.warned = False
+        self.lock = threading.Lock()  # a plan's buffers serve one call at a time
 
 
 def _check_options(capture_mode, jit_level, dynamic, fullgraph, backend, mode, jit_config):

@@ -26,7 +26,7 @@ __all__ = ["Tensor", "tensor"]
 class _ValueReads(threading.local):
     """``ms.jit``'s tracer sets ``hook(tensor, how)`` here while it records a call on this
     thread: a Tensor's values read into Python (bool, number, numpy) make control flow depend
-    on data, which a static plan cannot replay."""
+    on data, and an in-place assignment is a side effect; a static plan replays neither."""
     hook = None
 
 
@@ -269,6 +269,7 @@ class Tensor:
         return Tensor._make(self._data.copy(), self._dtype)
 
     def __setitem__(self, index, value):
+        _read(self, "in-place assignment")
         if self._node is not None:
             raise RuntimeError("In-place assignment to a tensor that is part of a gradient graph.")
         self._data[index] = value._data if isinstance(value, Tensor) else value
@@ -276,6 +277,7 @@ class Tensor:
     # ---- value assignment (used by Parameter.set_data and optimizers) ---------------------------------
     def assign_value(self, value):
         """Replace this tensor's values in place; the shape may change, the dtype follows ``value``."""
+        _read(self, "in-place assignment")
         arr, dt = _to_array(value, None)
         self._data, self._dtype = arr, dt
         return self

@@ -14,6 +14,7 @@ from .. import ops
 from ..common import dtype as mstype
 from ..common.parameter import Parameter, ParameterTuple
 from ..common.tensor import Tensor
+from ..ops import _function as _ops_function
 
 __all__ = ["Cell"]
 
@@ -138,10 +139,16 @@ class Cell:
     def construct(self, *inputs, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement construct().")
 
+    # Why a trace of a call to this cell cannot be replayed (set by cells with side effects,
+    # e.g. optimizers); ``ms.jit`` then keeps the traced function in PyNative.
+    _graph_side_effect = None
+
     def __call__(self, *inputs, **kwargs):
         if "_mixed_precision_type" in self.__dict__:
             inputs = _cast_float_inputs(inputs, self.__dict__["_mixed_precision_type"])
         try:
+            if self._graph_side_effect is not None and _ops_function._state.tracer is not None:
+                _ops_function._state.tracer.side_effect(self._graph_side_effect)
             if _context._settings["mode"] == _context.GRAPH_MODE and not _api.in_graph():
                 return self._graph_call(inputs, kwargs)
             return self.construct(*inputs, **kwargs)

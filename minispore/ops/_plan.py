@@ -110,7 +110,16 @@ class Tracer:
         rec.outs = [self._new_slot(t, "op", None, rec) for t in outs_t]
         self.records.append(rec)
 
+    def side_effect(self, what):
+        """Something the plan would not replay happened (an optimizer step, an in-place
+        assignment); only the recorded part of the call matters (``min_depth``)."""
+        if _function._state.depth >= self.min_depth:
+            self.fail(what)
+
     def value_read(self, t, how):
+        if how == "in-place assignment":
+            self.side_effect("it assigns into a Tensor in place, which a plan does not replay")
+            return
         slot = self.by_id.get(id(t))
         if slot is not None and slot.kind != "outside":
             self.fail(f"a Tensor computed from the inputs was read as a Python value ({how}) "
@@ -395,11 +404,11 @@ def run_traced(state, func, args, kwargs):
         # Called inside a gradient computation: the caller needs the tape, so run eagerly.
         return func(*args, **kwargs)
     arg_tensors = []
-    flatten((args, kwargs), arg_tensors)
+    flatten((args, dict(sorted(kwargs.items()))), arg_tensors)  # the key sorts them too
     key = signature_of(func, args, kwargs)
     entry = state.plans.get(key)
     if entry is not None and entry.plan.bound():
-        with _api.graph_scope():
+        with state.lock, _api.graph_scope():
             return entry(arg_tensors)
     tracer = Tracer(arg_tensors)
     with _api.graph_scope(), tracer:

@@ -89,6 +89,9 @@ class Optimizer(Cell):
     subclass's own state, all saved by ``save_checkpoint`` of a train network.
     """
 
+    _graph_side_effect = ("it calls an optimizer, which updates parameters in place; "
+                          "minispore plans training through nn.TrainOneStepCell")
+
     def __init__(self, learning_rate, parameters, weight_decay=0.0, loss_scale=1.0):
         super().__init__(auto_prefix=False)
         self._name = type(self).__name__

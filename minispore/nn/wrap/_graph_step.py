@@ -180,8 +180,13 @@ def run_train_step(cell, inputs, kwargs):
     key = signature_of(cell.construct, inputs, {})
     entry = state.plans.get(key)
     if entry is not None and entry.bound():
-        with _api.graph_scope():
+        with state.lock, _api.graph_scope():
             return entry(inputs)
+    from .cell_wrapper import TrainOneStepCell  # noqa: PLC0415
+    if type(cell).construct is not TrainOneStepCell.construct:
+        _fallback(state, "its construct is not TrainOneStepCell's, so the planned step "
+                         "(forward, backward, optimizer) would not be what it does")
+        return cell.construct(*inputs)
     tensors = [t for t in inputs if isinstance(t, Tensor)]
     if len(tensors) != len(inputs):
         _fallback(state, "its inputs are not all Tensors")
