@@ -42,7 +42,24 @@ def collectives(out):
     np.testing.assert_allclose(g(x).asnumpy(), np.sum(weights, axis=0))
     g = ms.grad(lambda t: (ops.Broadcast(0)((t,))[0] * w).sum())(x).asnumpy()
     np.testing.assert_allclose(g, np.sum(weights, axis=0) if rank == 0 else np.zeros(3))
+    _check_threads(size)
     print(f"rank {rank}: collectives ok", flush=True)
+
+
+def _check_threads(size):
+    """init() gave this rank cores // ranks-on-host numba and BLAS threads."""
+    import numba
+    from minispore.communication import _threads, management
+    expected = _threads.threads_per_rank(_threads.host_cores(), management.get_local_rank_size())
+    assert management.get_local_rank_size() == size  # one host
+    assert management.threads_per_rank() == expected
+    assert numba.get_num_threads() == min(expected, numba.config.NUMBA_NUM_THREADS)
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return
+    blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    assert all(n == expected for n in blas), blas
 
 
 def _net_and_data(seed):

@@ -137,3 +137,24 @@ def test_a_killed_rank_ends_the_job(tmp_path):
     assert "signal 9" in out.stdout + out.stderr
     assert "dp-1_4.ckpt" in os.listdir(tmp_path)
     load_checkpoint(str(tmp_path / "dp-1_4.ckpt"))
+
+
+@needs_mpi
+def test_a_rank_leaving_with_sys_exit_nonzero_ends_the_job(tmp_path):
+    """Rank 1 calls sys.exit(3) while rank 0 waits in an Allreduce: without the exit handler
+    rank 1 would sit in MPI_Finalize and rank 0 wait forever (the timeout would fail here)."""
+    from _mpi import _mpiexec
+    script = tmp_path / "exit_early.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        import numpy as np
+        from minispore.communication import _collective, get_rank, init
+        init()
+        if get_rank() == 1:
+            sys.exit(3)
+        _collective.allreduce(np.zeros(4))
+    """))
+    out = subprocess.run([_mpiexec(), "-n", "2", sys.executable, str(script)], env=clean_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "rank 1 exited with status 3" in out.stderr

@@ -22,6 +22,7 @@ shard of the training and test images; ``--batch-size`` is per rank (a step uses
 ranks x batch images). Rank 0 alone prints, writes the checkpoints, the metrics log and the plot.
 """
 import argparse
+import io
 import os
 import sys
 import time
@@ -188,7 +189,7 @@ def run(args):
     prefix = ckpoint.prefix
     log_path = os.path.join(ckpoint.directory, f"{prefix}_metrics.jsonl")
     progress = ProgressBar(ranks * args.batch_size,
-                           stream=None if main_rank else open(os.devnull, "w"),
+                           stream=None if main_rank else io.StringIO(),
                            live=False if (args.plain or args.loss_every) else None)
     report = EpochReport(model, ds_test, progress, log_path, test_images=test_images,
                          ckpt_name=lambda e, s: f"{prefix}-{e}_{s}.ckpt", quiet=not main_rank)
