@@ -3,7 +3,8 @@
 Left alone, every rank of ``mpiexec -n 2`` on a 2-core machine would run a 2-thread numba pool
 and a 2-thread OpenBLAS pool: four spinning threads per core pair, each rank slowing the other.
 :func:`apply` sets this process's numba thread count (``numba.set_num_threads``) and every
-loaded BLAS library's thread count (threadpoolctl) to ``cores // ranks_on_host`` (at least 1).
+loaded BLAS library's thread count (OpenBLAS's C API, threadpoolctl for others; see
+:func:`minispore.ops._blas.blas_thread_control`) to ``cores // ranks_on_host`` (at least 1).
 
 This is a process-wide change made only by an explicit call: ``communication.init()`` calls
 it when more than one rank shares the host, and says so in its docstring. A single process is
@@ -48,10 +49,7 @@ def apply(ranks_on_host):
         n = threads_per_rank(host_cores(), ranks_on_host)
     import numba  # noqa: PLC0415  (only when a count is actually set)
     numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
-        for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
-            lib.set_num_threads(n)
-    except ImportError:  # no threadpoolctl: BLAS keeps its count (minispore's GEMMs use 1)
-        pass
+    from ..ops._blas import blas_thread_control  # noqa: PLC0415
+    for lib in blas_thread_control():
+        lib.set_num_threads(n)
     return n
