@@ -223,3 +223,11 @@ def test_against_torch(reduction):
         tx.grad = None
         (ref * torch.tensor(seed)).sum().backward()
         np.testing.assert_allclose(g.asnumpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_rmse_and_mae_losses():
+    x, y = R.standard_normal((4, 3)), R.standard_normal((4, 3))
+    np.testing.assert_allclose(nn.RMSELoss()(T(x), T(y)).asnumpy(),
+                               np.sqrt(((x - y) ** 2).mean()))
+    np.testing.assert_allclose(nn.MAELoss("sum")(T(x), T(y)).asnumpy(), np.abs(x - y).sum())
+    check_grad(lambda a, b: nn.RMSELoss()(a, b), [x, y], name="RMSELoss")

@@ -250,3 +250,32 @@ def test_flatten_masked_fill_cumsum_flip_and_small_helpers():
 ])
 def test_more_gradients_match_finite_differences(name, fn):
     check_grad(fn, [randn(3, 4)], name=name)
+
+
+def test_triangles_eye_chunk_unbind_narrow_roll():
+    x = randn(3, 4)
+    np.testing.assert_array_equal(ops.tril(T(x)).asnumpy(), np.tril(x))
+    np.testing.assert_array_equal(ops.Triu(diagonal=1)(T(x)).asnumpy(), np.triu(x, 1))
+    e = ops.eye(2, 3, mstype.int32)
+    assert e.dtype == mstype.int32 and e.asnumpy().tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert [c.shape for c in ops.chunk(T(randn(7, 2)), 3)] == [(3, 2), (3, 2), (1, 2)]
+    parts = ops.unbind(T(x), 1)
+    assert len(parts) == 4 and parts[2].shape == (3,)
+    np.testing.assert_array_equal(parts[2].asnumpy(), x[:, 2])
+    np.testing.assert_array_equal(ops.narrow(T(x), 1, 1, 2).asnumpy(), x[:, 1:3])
+    with pytest.raises(ValueError, match="narrow"):
+        ops.narrow(T(x), 1, 3, 2)
+    np.testing.assert_array_equal(ops.roll(T(x), (1, -1), (0, 1)).asnumpy(),
+                                  np.roll(x, (1, -1), (0, 1)))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("tril", lambda a: ops.tril(a, -1)),
+    ("triu", lambda a: ops.triu(a)),
+    ("unbind", lambda a: ops.unbind(a, 1)[1]),
+    ("narrow", lambda a: ops.narrow(a, 0, 1, 2)),
+    ("roll", lambda a: ops.roll(a, 2, 1)),
+    ("chunk", lambda a: ops.chunk(a, 2, 1)[1]),
+])
+def test_triangle_and_slicing_gradients(name, fn):
+    check_grad(fn, [randn(3, 4)], name=name)

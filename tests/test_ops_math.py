@@ -199,3 +199,13 @@ def test_random_ops_follow_the_seed():
     r = ops.randint(2, 5, (1000,))
     assert r.dtype == mstype.int64 and set(r.asnumpy().tolist()) == {2, 3, 4}
     assert sorted(ops.randperm(6).asnumpy().tolist()) == list(range(6))
+
+
+def test_ceil_reciprocal_logs():
+    x = np.abs(randn(3, 4)) + 0.5
+    np.testing.assert_array_equal(ops.ceil(T(x)).asnumpy(), np.ceil(x))
+    np.testing.assert_allclose(ops.reciprocal(T(x)).asnumpy(), 1 / x)
+    np.testing.assert_allclose(ops.log2(T(x)).asnumpy(), np.log2(x))
+    np.testing.assert_allclose(ops.log10(T(x)).asnumpy(), np.log10(x))
+    for fn in (ops.reciprocal, ops.log2, ops.log10):
+        check_grad(fn, [x], name=fn.__name__)

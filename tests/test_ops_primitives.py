@@ -89,3 +89,19 @@ def test_constructor_argument_errors():
         ops.ReduceMean(keepdims=True)
     with pytest.raises(TypeError, match="Argmax"):
         ops.Argmax(1, mstype.int32, 3)
+
+
+def test_model_zoo_module_aliases_P_F_C():
+    from minispore.ops import composite as C
+    from minispore.ops import functional as F
+    from minispore.ops import operations as P
+    x = R.standard_normal((2, 3))
+    assert P.MatMul is ops.MatMul and P.ReduceMean is ops.ReduceMean
+    np.testing.assert_allclose(P.ReduceMean(keep_dims=False)(T(x), 1).asnumpy(), x.mean(1))
+    assert F.shape(T(x)) == (2, 3)
+    np.testing.assert_allclose(F.tensor_add(T(x), T(x)).asnumpy(), 2 * x)
+    np.testing.assert_allclose(F.square(T(x)).asnumpy(), x ** 2)
+    assert C.GradOperation is ops.GradOperation
+    for module in (P, F, C):
+        with pytest.raises(AttributeError, match="not supported by minispore"):
+            module.FooBar  # noqa: B018

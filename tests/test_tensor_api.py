@@ -149,3 +149,14 @@ def test_composite_tensor_methods():
     np.testing.assert_allclose(t.matmul(t).asnumpy(), x @ x)
     np.testing.assert_allclose(t.pow(2).asnumpy(), x ** 2)
     np.testing.assert_allclose(t.cumsum(0).asnumpy(), np.cumsum(x, 0))
+
+
+def test_setitem_errors_name_the_op_and_bfloat16_setitem_stores_values():
+    t = Tensor(np.zeros((2, 3)))
+    t[0] = Tensor(np.ones(3))
+    np.testing.assert_array_equal(t.asnumpy(), [[1, 1, 1], [0, 0, 0]])
+    with pytest.raises(ValueError, match="Tensor.__setitem__.*\\(4,\\).*\\(2, 3\\)"):
+        t[0] = np.ones(4)
+    b = Tensor(np.zeros(3, np.float32), mstype.bfloat16)
+    b[1] = 2.5
+    assert ops.cast(b, mstype.float32).asnumpy().tolist() == [0.0, 2.5, 0.0]

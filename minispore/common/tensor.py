@@ -272,7 +272,20 @@ class Tensor:
         _read(self, "in-place assignment")
         if self._node is not None:
             raise RuntimeError("In-place assignment to a tensor that is part of a gradient graph.")
-        self._data[index] = value._data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            value = mstype.bfloat16_to_float32(value._data) if value._dtype is mstype.bfloat16 \
+                else value._data
+        try:
+            if self._dtype is mstype.bfloat16:
+                wide = mstype.bfloat16_to_float32(self._data)
+                wide[index] = value
+                self._data[...] = mstype.float32_to_bfloat16(wide)
+            else:
+                self._data[index] = value
+        except (ValueError, IndexError) as e:
+            raise type(e)(f"For 'Tensor.__setitem__', cannot assign a value of shape "
+                          f"{np.shape(value)} to index {index!r} of a tensor of shape "
+                          f"{self._data.shape}: {e}") from None
 
     # ---- value assignment (used by Parameter.set_data and optimizers) ---------------------------------
     def assign_value(self, value):

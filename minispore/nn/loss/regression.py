@@ -1,9 +1,9 @@
-"""Regression and distribution losses: SmoothL1Loss, HuberLoss, KLDivLoss (each calls the
-matching ``ops`` function)."""
+"""Regression and distribution losses: SmoothL1Loss, HuberLoss, KLDivLoss, RMSELoss, MAELoss
+(each calls the matching ``ops`` function)."""
 from ... import ops
 from .loss import LossBase
 
-__all__ = ["SmoothL1Loss", "HuberLoss", "KLDivLoss"]
+__all__ = ["SmoothL1Loss", "HuberLoss", "KLDivLoss", "RMSELoss", "MAELoss"]
 
 
 class SmoothL1Loss(LossBase):
@@ -62,3 +62,24 @@ class KLDivLoss(LossBase):
 
     def construct(self, logits, labels):
         return ops.kl_div(logits, labels, self.reduction)
+
+
+class RMSELoss(LossBase):
+    """sqrt(mean((logits - labels)**2)): the root mean squared error, a scalar."""
+
+    def __init__(self):
+        super().__init__()
+
+    def construct(self, logits, labels):
+        return ops.sqrt(ops.mse_loss(logits, labels, "mean"))
+
+
+class MAELoss(LossBase):
+    """|logits - labels|, reduced (the mean absolute error by default).
+
+    Args:
+        reduction (str): ``'mean'``, ``'sum'`` or ``'none'``. Default: ``'mean'``.
+    """
+
+    def construct(self, logits, labels):
+        return ops.l1_loss(logits, labels, self.reduction)

@@ -11,7 +11,8 @@ from .math_func import Cast, _binary_inputs, _call_checked
 
 __all__ = ["flatten", "sum", "mean", "stop_gradient", "full", "full_like", "arange", "linspace",
            "select", "min", "max", "gather_d", "permute", "masked_fill", "numel", "rank", "size",
-           "fill", "print_", "Rank", "Size", "Fill", "Print", "L2Normalize", "TENSOR_METHODS"]
+           "fill", "print_", "Rank", "Size", "Fill", "Print", "L2Normalize", "eye", "chunk", "unbind",
+           "narrow", "TENSOR_METHODS"]
 
 # Tensor methods that are compositions (installed by ``minispore.ops``).
 TENSOR_METHODS = {
@@ -1108,3 +1109,100 @@ class ReduceAll(_ReduceLogical):
     name, reduce = "all", staticmethod(np.all)
     primitives = {"ReduceAll": _reduce_primitive()}
     tensor_methods = ("all",)
+
+
+class _Triangle(Function):
+    """The lower (tril) or upper (triu) triangle of the last two axes, shifted by
+    ``diagonal``; the rest is 0. The gradient keeps the same triangle."""
+    tensor_methods = ()
+
+    @classmethod
+    def check(cls, input, diagonal=0):  # noqa: A002
+        x = as_tensor(cls.name, "input", input)
+        if x.ndim < 2:
+            raise ValueError(f"For '{cls.name}', 'input' must be at least 2-D, but got shape "
+                             f"{tuple(x.shape)}.")
+        return (x,), {"diagonal": int(diagonal)}
+
+    def forward(self, a, diagonal):
+        self.diagonal = diagonal
+        return _contiguous(self.pick(a, diagonal))
+
+    def backward(self, dy):
+        return (_contiguous(self.pick(dy, self.diagonal)),)
+
+
+class Tril(_Triangle):
+    """Lower triangle of the last two axes (k = ``diagonal``), zeros above."""
+    name, tensor_methods = "tril", ("tril",)
+    primitives = {"Tril": Primitive({"diagonal": 0}, call=lambda fn, p, x: fn(x, p.diagonal))}
+    pick = staticmethod(lambda a, k: np.tril(a, k))
+
+
+class Triu(_Triangle):
+    """Upper triangle of the last two axes (k = ``diagonal``), zeros below."""
+    name, tensor_methods = "triu", ("triu",)
+    primitives = {"Triu": Primitive({"diagonal": 0}, call=lambda fn, p, x: fn(x, p.diagonal))}
+    pick = staticmethod(lambda a, k: np.triu(a, k))
+
+
+def eye(n, m=None, dtype=None):
+    """An (n, m) Tensor with ones on the diagonal (m = n when None); Float32 unless ``dtype``."""
+    dtype = _dtype_arg(dtype, mstype.float32)
+    if not isinstance(n, (int, np.integer)) or n < 0 or \
+            (m is not None and (not isinstance(m, (int, np.integer)) or m < 0)):
+        raise ValueError(f"For 'eye', 'n' and 'm' must be non-negative ints, but got {n!r} and "
+                         f"{m!r}.")
+    return Tensor(np.eye(n, m, dtype=np.float32 if dtype is mstype.bfloat16 else dtype.np_dtype),
+                  dtype)
+
+
+def chunk(input, chunks, axis=0):  # noqa: A002
+    """``input`` split along ``axis`` into ``chunks`` pieces of ceil(size / chunks) (the last
+    may be smaller, and there may be fewer pieces)."""
+    x = as_tensor("chunk", "input", input)
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError(f"For 'chunk', 'chunks' must be a positive int, but got {chunks!r}.")
+    ax = _axis("chunk", axis, x.ndim)[0]
+    n = x.shape[ax]
+    return Split.call(x, _max(-(-n // chunks), 1), ax)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    """The slices of ``input`` along ``dim``, each without that axis."""
+    x = as_tensor("unbind", "input", input)
+    ax = _axis("unbind", dim, x.ndim)[0]
+    return tuple(Squeeze.call(p, ax) for p in Split.call(x, 1, ax))
+
+
+def narrow(input, axis, start, length):  # noqa: A002
+    """``input`` restricted to ``start`` .. ``start + length`` along ``axis``."""
+    x = as_tensor("narrow", "input", input)
+    ax = _axis("narrow", axis, x.ndim)[0]
+    n = x.shape[ax]
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise ValueError(f"For 'narrow', start {start} and length {length} must lie within "
+                         f"axis {ax} of size {n} (shape {tuple(x.shape)}).")
+    index = (slice(None),) * ax + (slice(start, start + length),)
+    return GetItem.call(x, index)
+
+
+class Roll(Function):
+    """``input`` shifted cyclically by ``shifts`` along ``dims`` (flattened when None)."""
+    name, tensor_methods = "roll", ("roll",)
+
+    @classmethod
+    def check(cls, input, shifts, dims=None):  # noqa: A002
+        x = as_tensor("roll", "input", input)
+        if dims is not None:
+            dims = _axis("roll", dims, x.ndim)
+        return (x,), {"shifts": shifts, "dims": dims}
+
+    def forward(self, a, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        return _contiguous(np.roll(a, shifts, dims))
+
+    def backward(self, dy):
+        back = tuple(-s for s in self.shifts) if isinstance(self.shifts, (tuple, list)) \
+            else -self.shifts
+        return (_contiguous(np.roll(dy, back, self.dims)),)

@@ -9,7 +9,7 @@ from ...common.tensor import Tensor
 from .._function import Function
 from ..._checkparam import Problems, as_tensor
 from .array_func import Gather, GatherD, ReduceMean, ReduceSum, Reshape, Select, Squeeze
-from .math_func import Abs, Exp, Log, Mul, Neg, Sub, _binary_inputs
+from .math_func import Abs, Exp, Log, Mul, Neg, Sub
 from .nn_func import LogSoftmax
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy",

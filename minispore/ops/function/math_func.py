@@ -800,3 +800,48 @@ TENSOR_METHODS = {
     "minimum": lambda self, other: Minimum.call(self, other),
     "equal": lambda self, other: Equal.call(self, other),
 }
+
+
+class Ceil(_Unary):
+    """ceil(input). Not differentiable."""
+    name, differentiable = "ceil", False
+    primitives, tensor_methods = {"Ceil": Primitive()}, ("ceil",)
+
+    def forward(self, a):
+        return np.ceil(a)
+
+
+class Reciprocal(_Unary):
+    """1 / input."""
+    name, primitives, tensor_methods = "reciprocal", {"Reciprocal": Primitive()}, ("reciprocal",)
+
+    def forward(self, a):
+        self.y = np.reciprocal(a.astype(np.float32) if a.dtype.kind in "iub" else a)
+        return self.y
+
+    def backward(self, dy):
+        return (-dy * self.y * self.y,)
+
+
+class Log2(_Unary):
+    """Base-2 logarithm."""
+    name, primitives, tensor_methods = "log2", {"Log2": Primitive()}, ("log2",)
+
+    def forward(self, a):
+        self.a = a
+        return np.log2(a)
+
+    def backward(self, dy):
+        return (dy / (self.a * np.log(2.0)).astype(dy.dtype, copy=False),)
+
+
+class Log10(_Unary):
+    """Base-10 logarithm."""
+    name, primitives, tensor_methods = "log10", {"Log10": Primitive()}, ("log10",)
+
+    def forward(self, a):
+        self.a = a
+        return np.log10(a)
+
+    def backward(self, dy):
+        return (dy / (self.a * np.log(10.0)).astype(dy.dtype, copy=False),)
