@@ -9,7 +9,10 @@ Also a full epoch through the real data pipeline (``create_dataset`` on an IDX f
 the same number of compute-only steps.
 
     python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--mode both|pynative|graph]
-                                     [--data DIR] [--json out.json]
+                                     [--clock wall|cpu] [--data DIR] [--json out.json]
+
+The load average before and after is printed: above the core count, other processes shared
+the cores and wall times are inflated (``--threads 1 --clock cpu`` is steadier then).
 """
 import argparse
 import os
