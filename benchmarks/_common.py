@@ -69,7 +69,7 @@ def _cpu_name():
     return platform.processor()
 
 
-def interleaved(candidates, repeats, inner, settle=0.2):
+def interleaved(candidates, repeats, inner, settle=0.2, clock=time.perf_counter):
     """Time each candidate ``inner`` calls per repeat, alternating candidates every repeat.
 
     Returns {name: {"median_ms", "min_ms", "max_ms"}} per call. Interleaving spreads machine
@@ -78,6 +78,10 @@ def interleaved(candidates, repeats, inner, settle=0.2):
     OpenMP) keep spinning for a while after their last job, and a peer that starts while another
     pool still spins on the second core runs up to 2x slower (measured here: torch's LeNet step
     11.5 ms right after numpy's 2-thread OpenBLAS vs 7.3 ms without it).
+
+    ``clock``: ``time.perf_counter`` (wall time, default) or ``time.process_time`` (this
+    process's CPU time over all its threads: on a host busy with other processes it counts
+    the work done rather than the waiting; with more than one thread it also counts spinning).
     """
     samples = {name: [] for name in candidates}
     for _ in range(repeats):
@@ -85,10 +89,10 @@ def interleaved(candidates, repeats, inner, settle=0.2):
             fn()  # one untimed call so first-call effects after the pause are excluded
             time.sleep(settle)
             fn()
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(inner):
                 fn()
-            samples[name].append((time.perf_counter() - t0) / inner * 1e3)
+            samples[name].append((clock() - t0) / inner * 1e3)
     return {name: {"median_ms": statistics.median(s), "min_ms": min(s), "max_ms": max(s),
                    "samples_ms": s}
             for name, s in samples.items()}

@@ -9,7 +9,10 @@ Also a full epoch through the real data pipeline (``create_dataset`` on an IDX f
 the same number of compute-only steps.
 
     python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--mode both|pynative|graph]
-                                     [--data DIR] [--json out.json]
+                                     [--clock wall|cpu] [--data DIR] [--json out.json]
+
+The load average before and after is printed: above the core count, other processes shared
+the cores and wall times are inflated (``--threads 1 --clock cpu`` is steadier then).
 """
 import argparse
 import os
@@ -197,14 +200,19 @@ def main(argv=None):
     ap.add_argument("--infer-batches", default="32,256")
     ap.add_argument("--mode", choices=("both", "pynative", "graph"), default="both",
                     help="minispore rows: PyNative, GRAPH_MODE, or both (default)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time (default) or the process's CPU time (steadier on a busy "
+                         "host; use with --threads 1)")
     ap.add_argument("--data", default=None, help="IDX folder for the full-epoch pipeline test")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     threads = set_threads(args.threads)
-    report = {"machine": machine(), "threads": threads, "train": {}, "inference": {}}
+    report = {"machine": machine(), "threads": threads, "clock": args.clock, "train": {},
+              "inference": {}}
     report["load_average_before"] = os.getloadavg()
     print(f"machine: {report['machine']}")
     print(f"threads: {threads}")
+    print(f"clock: {'CPU time of this process' if args.clock == 'cpu' else 'wall time'}")
     print(f"load average (1, 5, 15 min) before: {report['load_average_before']}")
     print(f"\n{'what':<22}{'peer':<11}{'median ms':>10}{'min':>9}{'max':>9}{'img/s':>10}"
           f"{'vs torch':>10}{'paired':>8}")
@@ -216,7 +224,8 @@ def main(argv=None):
                                      ("inference", inference, args.infer_batches)):
             if str(batch) not in batches.split(","):
                 continue
-            res = interleaved(cands, args.repeats, args.inner)
+            clock = time.process_time if args.clock == "cpu" else time.perf_counter
+            res = interleaved(cands, args.repeats, args.inner, clock=clock)
             report[kind][batch] = res
             for peer, r in res.items():
                 ratio = (r["median_ms"] / res["torch"]["median_ms"]) if "torch" in res else None

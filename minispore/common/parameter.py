@@ -2,7 +2,9 @@
 
 A Parameter keeps the same numpy array for its whole life: ``set_data`` copies new values into it.
 That keeps views held by optimizers (and by anyone else) valid, and means a loaded checkpoint never
-aliases the file it came from.
+aliases the file it came from. One exception: a GRAPH_MODE ``TrainOneStepCell`` with ``Momentum``
+moves its parameters once, when it builds its plan, into one flat array (each Parameter's array
+becomes a view of it, same values), so that the update is one kernel call.
 """
 import itertools
 

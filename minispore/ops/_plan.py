@@ -125,6 +125,10 @@ class Tracer:
             self.fail(f"a Tensor computed from the inputs was read as a Python value ({how}) "
                       f"while tracing, so its Python control flow depends on the data")
 
+    def release(self):
+        """Drop the traced call's own Tensors (its first-step activations) once planned."""
+        self.keep, self.by_id, self.by_array = [], {}, {}
+
     def fail(self, reason):
         if self.problem is None:
             self.problem = reason
@@ -163,6 +167,7 @@ class _Leaf:
 
 
 def unflatten(structure, leaves):
+    """The inverse of :func:`flatten`: ``structure`` with each leaf position replaced."""
     if isinstance(structure, _Leaf):
         return leaves[structure.i]
     if isinstance(structure, (tuple, list)):
@@ -246,14 +251,17 @@ class Plan:
         return True
 
     def load_args(self, arg_tensors):
+        """Copy the call's Tensor arguments into the argument buffers."""
         for slot, t in zip(self.tracer.args, arg_tensors):
             np.copyto(slot.buf, t._data)
 
     def forward(self):
+        """Run the forward steps (the traced primitives, fused where planned)."""
         for step in self.forward_steps:
             step()
 
     def backward(self):
+        """Run the reverse-pass steps built by :meth:`build_backward`."""
         for step in self.backward_steps:
             step()
 
@@ -389,6 +397,7 @@ class ForwardPlan:
         self.structure = structure
         self.outputs = [tracer.slot_of(t) for t in leaves]  # new ones: constants, used as is
         self.plan = Plan(tracer, keep=self.outputs)
+        tracer.release()
 
     def __call__(self, arg_tensors):
         plan = self.plan

@@ -132,6 +132,8 @@ def _generic_if_marked(emit):
 
 
 # ---- ReLU, pooling ---------------------------------------------------------------------------
+# Each ``<op>_forward`` / ``<op>_backward`` below is the planned form of that primitive's
+# ``forward`` / ``backward`` in ``function/nn_func.py`` (same kernel, same arguments).
 
 def relu_forward(rec, plan):
     x, y = rec.ins[0].buf, plan.buffer(rec.outs[0])

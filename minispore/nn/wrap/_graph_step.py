@@ -122,6 +122,7 @@ class TrainStepPlan:
                 self.plan.homes[leaf.index] = flat_g[offset:offset + n].reshape(w._data.shape)
                 offset += n
         self.grads = self.plan.build_backward(root, leaves)
+        tracer.release()
         self.extra_bound = [(t, t._data) for t in getattr(optimizer, "moments", ())]
         self.extra_bound += [(w, w._data) for w in self.weights]
         if flat:
