@@ -1128,3 +1128,60 @@ class RNNLayer(Function):
             db_ih = flat.sum(axis=0)
             grads += [db_ih, db_hh if mode == "GRU" else db_ih.copy()]
         return tuple(g if need else None for g, need in zip(grads, self.needs))
+
+
+class HSwish(_Activation):
+    """Hard swish, x * relu6(x + 3) / 6."""
+    name, primitives = "hardswish", {"HSwish": Primitive()}
+
+    def forward(self, x):
+        self.x = x
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dy):
+        x = self.x
+        return (dy * np.where(x < -3, 0, np.where(x > 3, 1, (2 * x + 3) / 6)).astype(dy.dtype),)
+
+
+class HSigmoid(_Activation):
+    """Hard sigmoid, relu6(x + 3) / 6."""
+    name, primitives = "hardsigmoid", {"HSigmoid": Primitive()}
+
+    def forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dy):
+        return (np.where(self.inside, dy / 6, 0).astype(dy.dtype),)
+
+
+class Softplus(_Activation):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    name = "softplus"
+
+    @classmethod
+    def check(cls, input, beta=1, threshold=20):  # noqa: A002
+        return (cls._input(input),), {"beta": _real("softplus", "beta", beta),
+                                      "threshold": _real("softplus", "threshold", threshold)}
+
+    def forward(self, x, beta, threshold):
+        bx = x * x.dtype.type(beta)
+        self.linear, self.s = bx > threshold, _sigmoid(bx)
+        return np.where(self.linear, x, np.logaddexp(0, bx) / x.dtype.type(beta)).astype(x.dtype)
+
+    def backward(self, dy):
+        return (np.where(self.linear, dy, dy * self.s),)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x))."""
+    name, primitives = "mish", {"Mish": Primitive()}
+
+    def forward(self, x):
+        self.x = x
+        self.t = np.tanh(np.logaddexp(0, x)).astype(x.dtype)
+        return x * self.t
+
+    def backward(self, dy):
+        x, t = self.x, self.t
+        return (dy * (t + x * (1 - t * t) * _sigmoid(x)),)
