@@ -671,14 +671,15 @@ class GeLU(_Activation):
 
     def forward(self, x, tanh_approx):
         self.x, self.tanh_approx = np.ascontiguousarray(x), tanh_approx
+        self.fast_erf = x.dtype == np.float32  # float32-precision erf for float32 input
         y = np.empty_like(self.x)
-        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx)
+        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx, self.fast_erf)
         return y
 
     def backward(self, dy):
         dx = np.empty_like(self.x)
         _act.gelu_bwd(dx.reshape(-1), np.ascontiguousarray(dy, self.x.dtype).reshape(-1),
-                      self.x.reshape(-1), self.tanh_approx)
+                      self.x.reshape(-1), self.tanh_approx, self.fast_erf)
         return (dx,)
 
 
@@ -903,7 +904,7 @@ class Embedding(Function):
     def backward(self, dy):
         if not self.needs[1]:
             return None, None
-        dw = np.empty(self.w_shape, dy.dtype)
+        dw = np.zeros(self.w_shape, dy.dtype)
         _emb.embedding_bwd(dw, np.ascontiguousarray(dy).reshape(-1, self.w_shape[1]), self.ids)
         if self.padding_idx is not None:
             dw[self.padding_idx] = 0
