@@ -241,6 +241,28 @@ def layer_cases(rng):
         "minispore": lambda: enode.backward(dye), "numpy": None,
         "torch": torch and (lambda: torch.ops.aten.embedding_dense_backward(
             t(dye), tids, 10000, -1, False))}))
+    T, B, I, H = 32, 32, 64, 128
+    xr, h0, c0 = f32(T, B, I), f32(B, H), f32(B, H)
+    w_ih, w_hh, b_ih, b_hh = f32(4 * H, I) * 0.1, f32(4 * H, H) * 0.1, f32(4 * H), f32(4 * H)
+    dyr = f32(T, B, H)
+    zero = np.zeros((B, H), np.float32)
+
+    def ms_lstm():
+        _, rnode = ms.forward_node(NF.RNNLayer, xr, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM",
+                                   reverse=False, has_c=True, has_bias=True)
+        return rnode.backward(dyr, zero, zero)
+    tlstm = torch and torch.nn.LSTM(I, H)
+    if torch is not None:
+        with torch.no_grad():
+            for p_, a in zip(tlstm.parameters(), (w_ih, w_hh, b_ih, b_hh)):
+                p_.copy_(t(a))
+    txr = torch and t(xr).requires_grad_()
+
+    def torch_lstm():
+        y, _ = tlstm(txr, (t(h0)[None], t(c0)[None]))
+        return torch.autograd.grad(y, [txr] + list(tlstm.parameters()), t(dyr))
+    cases.append((f"LSTM layer fwd+bwd T{T} B{B} {I}->{H}", None, {
+        "minispore": ms_lstm, "numpy": None, "torch": torch and torch_lstm}))
     return cases
 
 

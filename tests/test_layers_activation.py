@@ -34,13 +34,19 @@ NAIVE = {  # layer -> (functional form, naive numpy)
     "SiLU()": (ops.silu, lambda x: x * sigmoid(x)),
     "PReLU()": (None, lambda x: np.where(x > 0, x, 0.25 * x)),
     "Sigmoid()": (ops.sigmoid, sigmoid),
+    "HSwish()": (ops.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    "HSigmoid()": (ops.hardsigmoid, lambda x: np.clip(x + 3, 0, 6) / 6),
+    "Softplus()": (ops.softplus, lambda x: np.log1p(np.exp(x))),
+    "Softplus(2, 4)": (lambda t: ops.softplus(t, 2, 4),
+                       lambda x: np.where(2 * x > 4, x, np.log1p(np.exp(2 * x)) / 2)),
+    "Mish()": (ops.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     "Tanh()": (ops.tanh, np.tanh),
 }
 
 
 def _away_from_kinks(shape):
     x = R.uniform(-8, 8, shape)
-    for kink in (0.0, 6.0):
+    for kink in (0.0, 6.0, -3.0, 3.0, 2.0):
         near = np.abs(x - kink) < 1e-3
         x[near] += 0.01
     return x
@@ -105,7 +111,8 @@ def test_activations_match_torch():
         (lambda t: ops.gelu(t, "tanh"), lambda t: F.gelu(t, approximate="tanh")),
         (lambda t: ops.leaky_relu(t, 0.2), lambda t: F.leaky_relu(t, 0.2)),
         (ops.relu6, F.relu6), (lambda t: ops.elu(t, 0.7), lambda t: F.elu(t, 0.7)),
-        (ops.silu, F.silu),
+        (ops.silu, F.silu), (ops.hardswish, F.hardswish), (ops.hardsigmoid, F.hardsigmoid),
+        (lambda t: ops.softplus(t, 2, 4), lambda t: F.softplus(t, 2, 4)), (ops.mish, F.mish),
         (lambda t: ops.prelu(t, Tensor(w)), lambda t: F.prelu(t, torch.from_numpy(w))),
     ]
     for ours, theirs in pairs:

@@ -151,3 +151,25 @@ def test_adaptive_pools_match_torch(size):
     _, tidx = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(x), size, True)
     _, idx = nn.AdaptiveMaxPool2d(size, return_indices=True)(Tensor(x))
     np.testing.assert_array_equal(idx.asnumpy(), tidx.numpy())
+
+
+@pytest.mark.parametrize("mode,k,s,pad", [("valid", 3, 2, 0), ("pad", 3, 1, 1), ("valid", 2, 2, 0)])
+def test_pool1d_match_torch_and_gradients(mode, k, s, pad):
+    x = R.permutation(2 * 3 * 9).reshape(2, 3, 9).astype(np.float64) * 0.1  # no ties
+    for ours, naive in ((nn.MaxPool1d(k, s, mode, pad), np.max),
+                        (nn.AvgPool1d(k, s, mode, pad), np.mean)):
+        padded = np.pad(x, ((0, 0), (0, 0), (pad, pad)),
+                        constant_values=-np.inf if naive is np.max else 0)
+        out = (padded.shape[2] - k) // s + 1
+        expected = np.stack([naive(padded[:, :, i * s:i * s + k], axis=2) for i in range(out)], 2)
+        np.testing.assert_allclose(ours(Tensor(x.astype(np.float32))).asnumpy(), expected,
+                                   rtol=1e-6)
+        check_grad(ours, [x[:1]], name=type(ours).__name__)
+    torch = pytest.importorskip("torch")
+    tx = torch.from_numpy(x)
+    np.testing.assert_allclose(nn.MaxPool1d(k, s, mode, pad)(Tensor(x)).asnumpy(),
+                               torch.nn.functional.max_pool1d(tx, k, s, pad).numpy())
+    np.testing.assert_allclose(nn.AvgPool1d(k, s, mode, pad)(Tensor(x)).asnumpy(),
+                               torch.nn.functional.avg_pool1d(tx, k, s, pad).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"MaxPool1d.*\(N, C, L\)"):
+        nn.MaxPool1d(2)(Tensor(np.ones((2, 4), np.float32)))

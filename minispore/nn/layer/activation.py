@@ -15,7 +15,8 @@ from ..cell import Cell
 from . import basic
 from ._validation import check_positive_int
 
-__all__ = ["GELU", "LeakyReLU", "ReLU6", "ELU", "SiLU", "PReLU", "get_activation"]
+__all__ = ["GELU", "LeakyReLU", "ReLU6", "ELU", "SiLU", "PReLU", "HSwish", "HSigmoid", "Softplus",
+           "Mish", "get_activation"]
 
 
 def _check_float(cls_name, name, value):
@@ -123,8 +124,46 @@ class PReLU(Cell):
         return ops.prelu(x, self.w)
 
 
+class HSwish(Cell):
+    """Hard swish, x * relu6(x + 3) / 6."""
+
+    def construct(self, x):
+        return ops.hardswish(x)
+
+
+class HSigmoid(Cell):
+    """Hard sigmoid, relu6(x + 3) / 6."""
+
+    def construct(self, x):
+        return ops.hardsigmoid(x)
+
+
+class Softplus(Cell):
+    """log(1 + exp(beta * x)) / beta; x itself where beta * x > threshold.
+
+    Args:
+        beta (float): Default: ``1``. threshold (float): Default: ``20``.
+    """
+
+    def __init__(self, beta=1, threshold=20):
+        super().__init__()
+        self.beta = _check_float("Softplus", "beta", beta)
+        self.threshold = _check_float("Softplus", "threshold", threshold)
+
+    def construct(self, x):
+        return ops.softplus(x, self.beta, self.threshold)
+
+
+class Mish(Cell):
+    """x * tanh(softplus(x))."""
+
+    def construct(self, x):
+        return ops.mish(x)
+
+
 _BY_NAME = {"gelu": GELU, "leakyrelu": LeakyReLU, "relu6": ReLU6, "elu": ELU, "silu": SiLU,
-            "prelu": PReLU, "logsoftmax": basic.LogSoftmax}
+            "prelu": PReLU, "logsoftmax": basic.LogSoftmax, "hswish": HSwish,
+            "hsigmoid": HSigmoid, "softplus": Softplus, "mish": Mish}
 basic._ACTIVATIONS.update(_BY_NAME)  # Dense(activation='gelu') etc.
 
 

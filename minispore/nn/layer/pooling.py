@@ -4,7 +4,7 @@ from ..cell import Cell
 from ._validation import check_int_pair, check_pad_mode
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxPool1d", "AvgPool1d"]
 
 
 class MaxPool2d(Cell):
@@ -151,3 +151,69 @@ class AdaptiveMaxPool1d(Cell):
         if self.return_indices:
             return ops.reshape(out[0], shape), ops.reshape(out[1], shape)
         return ops.reshape(out, shape)
+
+
+def _pool1d(cls_name, x, kernel_size, stride, pad_mode, padding):
+    """(x as (N, C, 1, L), (1, k), (1, s), padding (0, 0, p, p)) for a 1-D pool."""
+    if not hasattr(x, "ndim") or x.ndim != 3:
+        got = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"For '{cls_name}', the input must be (N, C, L), but got {got}.")
+    for arg, value in (("kernel_size", kernel_size), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"For '{cls_name}', '{arg}' must be a positive int, but got "
+                             f"{value!r}.")
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"For '{cls_name}', 'padding' must be an int >= 0, but got "
+                         f"{padding!r}.")
+    n, c, length = x.shape
+    return (ops.reshape(x, (n, c, 1, length)), (1, kernel_size), (1, stride),
+            check_pad_mode(pad_mode, cls_name), (0, 0, padding, padding))
+
+
+def _squeeze_height(y):
+    return ops.reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+
+
+class MaxPool1d(Cell):
+    """1-D max pooling over (N, C, L) input (a height-1 :class:`MaxPool2d`).
+
+    Args:
+        kernel_size (int): Default: ``1``. stride (int): Default: ``1``.
+        pad_mode (str): ``'valid'``, ``'same'`` or ``'pad'``. Default: ``'valid'``.
+        padding (int): both ends, for ``'pad'``. Default: ``0``.
+    """
+
+    def __init__(self, kernel_size=1, stride=1, pad_mode="valid", padding=0, dilation=1,
+                 return_indices=False, ceil_mode=False):
+        super().__init__()
+        if dilation != 1 or return_indices or ceil_mode:
+            raise ValueError("For 'MaxPool1d', dilation != 1, return_indices and ceil_mode are "
+                             "not supported by minispore.")
+        self.kernel_size, self.stride, self.pad_mode = kernel_size, stride, pad_mode
+        self.padding = padding
+
+    def construct(self, x):
+        x4, k, s, mode, pads = _pool1d("MaxPool1d", x, self.kernel_size, self.stride,
+                                       self.pad_mode, self.padding)
+        return _squeeze_height(ops.max_pool2d(x4, k, s, mode, pads))
+
+
+class AvgPool1d(Cell):
+    """1-D average pooling over (N, C, L) input (a height-1 :class:`AvgPool2d`).
+
+    Args: as :class:`MaxPool1d`, plus ``count_include_pad`` (``'pad'`` cells count as zeros).
+    Default: ``True``.
+    """
+
+    def __init__(self, kernel_size=1, stride=1, pad_mode="valid", padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        if ceil_mode:
+            raise ValueError("For 'AvgPool1d', ceil_mode is not supported by minispore.")
+        self.kernel_size, self.stride, self.pad_mode = kernel_size, stride, pad_mode
+        self.padding, self.count_include_pad = padding, count_include_pad
+
+    def construct(self, x):
+        x4, k, s, mode, pads = _pool1d("AvgPool1d", x, self.kernel_size, self.stride,
+                                       self.pad_mode, self.padding)
+        return _squeeze_height(ops.avg_pool2d(x4, k, s, mode, pads, self.count_include_pad))

@@ -672,14 +672,15 @@ class GeLU(_Activation):
 
     def forward(self, x, tanh_approx):
         self.x, self.tanh_approx = np.ascontiguousarray(x), tanh_approx
+        self.fast_erf = x.dtype == np.float32  # float32-precision erf for float32 input
         y = np.empty_like(self.x)
-        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx)
+        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx, self.fast_erf)
         return y
 
     def backward(self, dy):
         dx = np.empty_like(self.x)
         _act.gelu_bwd(dx.reshape(-1), np.ascontiguousarray(dy, self.x.dtype).reshape(-1),
-                      self.x.reshape(-1), self.tanh_approx)
+                      self.x.reshape(-1), self.tanh_approx, self.fast_erf)
         return (dx,)
 
 
@@ -904,7 +905,7 @@ class Embedding(Function):
     def backward(self, dy):
         if not self.needs[1]:
             return None, None
-        dw = np.empty(self.w_shape, dy.dtype)
+        dw = np.zeros(self.w_shape, dy.dtype)
         _emb.embedding_bwd(dw, np.ascontiguousarray(dy).reshape(-1, self.w_shape[1]), self.ids)
         if self.padding_idx is not None:
             dw[self.padding_idx] = 0
@@ -1129,3 +1130,60 @@ class RNNLayer(Function):
             db_ih = flat.sum(axis=0)
             grads += [db_ih, db_hh if mode == "GRU" else db_ih.copy()]
         return tuple(g if need else None for g, need in zip(grads, self.needs))
+
+
+class HSwish(_Activation):
+    """Hard swish, x * relu6(x + 3) / 6."""
+    name, primitives = "hardswish", {"HSwish": Primitive()}
+
+    def forward(self, x):
+        self.x = x
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dy):
+        x = self.x
+        return (dy * np.where(x < -3, 0, np.where(x > 3, 1, (2 * x + 3) / 6)).astype(dy.dtype),)
+
+
+class HSigmoid(_Activation):
+    """Hard sigmoid, relu6(x + 3) / 6."""
+    name, primitives = "hardsigmoid", {"HSigmoid": Primitive()}
+
+    def forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return np.clip(x + 3, 0, 6) / 6
+
+    def backward(self, dy):
+        return (np.where(self.inside, dy / 6, 0).astype(dy.dtype),)
+
+
+class Softplus(_Activation):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    name = "softplus"
+
+    @classmethod
+    def check(cls, input, beta=1, threshold=20):  # noqa: A002
+        return (cls._input(input),), {"beta": _real("softplus", "beta", beta),
+                                      "threshold": _real("softplus", "threshold", threshold)}
+
+    def forward(self, x, beta, threshold):
+        bx = x * x.dtype.type(beta)
+        self.linear, self.s = bx > threshold, _sigmoid(bx)
+        return np.where(self.linear, x, np.logaddexp(0, bx) / x.dtype.type(beta)).astype(x.dtype)
+
+    def backward(self, dy):
+        return (np.where(self.linear, dy, dy * self.s),)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x))."""
+    name, primitives = "mish", {"Mish": Primitive()}
+
+    def forward(self, x):
+        self.x = x
+        self.t = np.tanh(np.logaddexp(0, x)).astype(x.dtype)
+        return x * self.t
+
+    def backward(self, dy):
+        x, t = self.x, self.t
+        return (dy * (t + x * (1 - t * t) * _sigmoid(x)),)
