@@ -44,7 +44,10 @@ class ModelCheckpoint(Callback):
     * ``async_save``: the values are snapshotted at the step, the file is written by a background
       thread that is joined at the next save and at the end of training, and an error in it is
       raised there (MindSpore logs it in the thread and goes on). ``latest_ckpt_file_name`` and
-      ``cb_params.latest_ckpt_file`` name a file only once it is complete.
+      ``cb_params.latest_ckpt_file`` name a file only once it is complete. The writer thread
+      itself records the file and rotates, so an interrupted run still keeps
+      ``keep_checkpoint_max`` files. The first file is written synchronously, under the folder's
+      prefix lock (that is what makes the prefix choice safe).
     * The step counter used for ``save_checkpoint_steps`` restarts at every ``Model.train``
       (MindSpore keeps the previous run's last step and skips saves in a second ``train``).
     * ``-graph.meta`` files are never written (MindSpore writes them only in GRAPH_MODE).
