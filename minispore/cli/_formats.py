@@ -358,7 +358,8 @@ def write_entries(path, fmt, items, crc=False):
     """Atomically write ``[(name, dtype, value)]`` (value: array or str) as ``fmt``.
 
     ``.ckpt``/``.safetensors`` go through ``save_checkpoint``'s writer (temp file, fsync, rename;
-    the result is read-only 0400 like MindSpore's), at exactly ``path`` whatever its suffix's case; ``.npz`` through ``converters.save_npz``. Zero-size
+    the result is read-only 0400 like MindSpore's), at exactly ``path`` whatever its suffix's
+    case; ``.npz`` through ``converters.save_npz``. Zero-size
     tensors cannot be stored in a ``.ckpt`` (MindSpore skips them) and are reported by the caller.
     """
     from ..common import dtype as mstype       # noqa: PLC0415
@@ -376,8 +377,8 @@ def write_entries(path, fmt, items, crc=False):
         else:   # exactly at ``path``: save_checkpoint would append ".ckpt" to "OUT.CKPT"
             entries = [serialization._entry(n, v, "the value of")  # noqa: SLF001
                        for n, v in values.items()]
-            serialization._write_file(os.path.abspath(os.fspath(path)), entries, fmt,  # noqa: SLF001
-                                      bool(crc and fmt == "ckpt"))
+            target = os.path.abspath(os.fspath(path))
+            serialization._write_file(target, entries, fmt, bool(crc and fmt == "ckpt"))  # noqa
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except (ValueError, TypeError, ConversionError) as exc:
