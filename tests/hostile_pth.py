@@ -219,6 +219,6 @@ def amplification_payloads():
     cases.append(("dag_tuple_32_in_size", torch_zip(dag_pickle(32, "tuple", "size"))))
     cases.append(("deep_list_200k", torch_zip(deep_pickle(200_000))))
     cases.append(("deep_dict_200k", torch_zip(deep_pickle(200_000, "dict"))))
-    cases.append(("deep_dict_on_stack_100k", torch_zip(deep_pickle(100_000, "stack"))))
+    cases.append(("deep_dict_on_stack_50k", torch_zip(deep_pickle(50_000, "stack"))))
     cases.append(("self_cycle", torch_zip(cycle_pickle())))
     return cases

@@ -141,10 +141,59 @@ def test_prefix_collision_rule(tmp_path):
     (tmp_path / "lenet_1-1_2.ckpt").write_bytes(b"")
     assert ModelCheckpoint("lenet", directory=str(tmp_path)).prefix == "lenet_2"
     assert ModelCheckpoint("other", directory=str(tmp_path)).prefix == "other"
-    # decided in the constructor: files written later do not rename this callback's prefix
+    # decided when the first file is written (issue 15.10): files appearing before that count
     ck = ModelCheckpoint("late", directory=str(tmp_path))
     (tmp_path / "late-9_9.ckpt").write_bytes(b"")
-    assert ck.prefix == "late"
+    assert ck.prefix == "late_1"
+
+
+@pytest.mark.parametrize("async_save", [False, True])
+def test_two_callbacks_made_before_training_share_no_prefix(tmp_path, async_save):
+    """Two ModelCheckpoints created before either trains, same folder and prefix: each gets its
+    own prefix and neither rotates the other's files away (keep 2 of 4 saves each)."""
+    cks = [ModelCheckpoint("net", directory=str(tmp_path),
+                           config=CheckpointConfig(keep_checkpoint_max=2, async_save=async_save))
+           for _ in range(2)]
+    for ck in cks:
+        model, _ = make_model()
+        x, y = make_data(8)
+        model.train(2, make_dataset(x, y, 4), callbacks=[ck])
+    assert [ck.prefix for ck in cks] == ["net", "net_1"]
+    assert _ckpts(tmp_path) == ["net-2_1.ckpt", "net-2_2.ckpt", "net_1-2_1.ckpt", "net_1-2_2.ckpt"]
+
+
+def test_two_processes_claim_distinct_prefixes(tmp_path):
+    """The lock file serializes processes: 4 processes started together, each saving once."""
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+            "from minispore.train.callback import ModelCheckpoint, CheckpointConfig\n"
+            "from _train_helpers import make_data, make_dataset, make_model\n"
+            "ck = ModelCheckpoint('p', directory=%r, config=CheckpointConfig(keep_checkpoint_max=1))\n"
+            "model, _ = make_model(); x, y = make_data(4)\n"
+            "model.train(1, make_dataset(x, y, 4), callbacks=[ck]); print(ck.prefix)\n"
+            ) % (root, os.path.join(root, "tests"), str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    prefixes = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sorted(prefixes) == ["p", "p_1", "p_2", "p_3"]
+    assert len(_ckpts(tmp_path)) == 4
+
+
+def test_interrupted_async_training_leaves_keep_max_files(tmp_path):
+    """Training interrupted (KeyboardInterrupt from a callback, as Ctrl-C would) with async saves:
+    the last file is rotated by the writer itself, so keep_checkpoint_max holds once it ends."""
+    class Interrupt(Callback):
+        def on_train_step_end(self, rc):
+            if rc.original_args().cur_step_num == 5:
+                raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, "I", epochs=4, keep_checkpoint_max=2, async_save=True,
+               callbacks=[Interrupt()])
+    serialization.wait_async_saves()                   # what interpreter exit does
+    assert _ckpts(tmp_path) == ["I-2_2.ckpt", "I-3_1.ckpt"]
 
 
 def test_second_run_in_same_folder_uses_prefix_1(tmp_path):

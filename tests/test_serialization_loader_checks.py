@@ -224,3 +224,16 @@ def test_many_tiny_records_load_in_bounded_memory_per_record(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     per_record = int(r.stdout.split()[-1]) / n
     assert per_record < 1500, f"{per_record:.0f} bytes of peak RSS per 23-byte record"
+
+
+# ---- 10: convert writes exactly where it says -------------------------------------------------
+@pytest.mark.parametrize("out_name", ["OUT.CKPT", "out.Ckpt", "x.SafeTensors", "y.NPZ", "z.ckpt"])
+def test_convert_writes_the_printed_path_whatever_the_suffix_case(tmp_path, capsys, out_name):
+    src = str(tmp_path / "a.ckpt")
+    save_checkpoint({"w": np.arange(3, dtype=np.float32), "s": "note"}, src)
+    out = str(tmp_path / out_name)
+    code, stdout, _ = run(capsys, "convert", src, out)
+    assert code == 0 and f"wrote {out} " in stdout
+    assert sorted(os.listdir(tmp_path)) == sorted(["a.ckpt", out_name])
+    code, _, _ = run(capsys, "diff", src, out)
+    assert code == 0

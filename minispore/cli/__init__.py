@@ -1,4 +1,4 @@
-"""The ``minispore-ckpt`` checkpoint CLI (``python -m minispore.ckpt`` / ``python -m minispore.cli``).
+"""The ``minispore-ckpt`` checkpoint CLI (also ``python -m minispore.ckpt`` / ``-m minispore.cli``).
 
 :mod:`.commands` holds the argument parser and the four subcommands; :mod:`._formats` and
 :mod:`._npz` read each file format header-first; :mod:`._ops` renames, casts and compares values.

@@ -357,14 +357,15 @@ def guard(source, fn, *args):
 def write_entries(path, fmt, items, crc=False):
     """Atomically write ``[(name, dtype, value)]`` (value: array or str) as ``fmt``.
 
-    ``.ckpt``/``.safetensors`` go through ``save_checkpoint`` (temp file, fsync, rename; the
-    result is read-only 0400 like MindSpore's); ``.npz`` through ``converters.save_npz``. Zero-size
+    ``.ckpt``/``.safetensors`` go through ``save_checkpoint``'s writer (temp file, fsync, rename;
+    the result is read-only 0400 like MindSpore's), at exactly ``path`` whatever its suffix's
+    case; ``.npz`` through ``converters.save_npz``. Zero-size
     tensors cannot be stored in a ``.ckpt`` (MindSpore skips them) and are reported by the caller.
     """
     from ..common import dtype as mstype       # noqa: PLC0415
     from ..common.tensor import Tensor          # noqa: PLC0415
     from ..train.converters import save_npz     # noqa: PLC0415
-    from ..train.serialization import save_checkpoint  # noqa: PLC0415
+    from ..train import serialization  # noqa: PLC0415
     values = {}
     for name, ttype, value in items:
         values[name] = value if ttype == "str" else \
@@ -373,9 +374,11 @@ def write_entries(path, fmt, items, crc=False):
     try:
         if fmt == "npz":
             save_npz(values, path)
-        else:
-            save_checkpoint(values, os.fspath(path), crc_check=bool(crc and fmt == "ckpt"),
-                            format=fmt)
+        else:   # exactly at ``path``: save_checkpoint would append ".ckpt" to "OUT.CKPT"
+            entries = [serialization._entry(n, v, "the value of")  # noqa: SLF001
+                       for n, v in values.items()]
+            target = os.path.abspath(os.fspath(path))
+            serialization._write_file(target, entries, fmt, bool(crc and fmt == "ckpt"))  # noqa
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except (ValueError, TypeError, ConversionError) as exc:

@@ -222,11 +222,19 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
                            "as in MindSpore.", name, entry[2].shape)
             continue
         entries.append(entry)
+    on_written = kwargs.pop("_on_written", None)   # private: ModelCheckpoint's rotation hook
     if async_save:
         entries = [(n, t, v if t == "str" else v.copy()) for n, t, v in entries]  # snapshot
-        _ckpt_io.submit_async(_write_file, (path, entries, format, crc_check), path)
+        _ckpt_io.submit_async(_write_then, (path, entries, format, crc_check, on_written), path)
     else:
-        _write_file(path, entries, format, crc_check)
+        _write_then(path, entries, format, crc_check, on_written)
+
+
+def _write_then(path, entries, fmt, crc, on_written):
+    """Write the file, then (on the same thread, once it is complete) call ``on_written()``."""
+    _write_file(path, entries, fmt, crc)
+    if on_written is not None:
+        on_written()
 
 
 def _check_prefix(value):

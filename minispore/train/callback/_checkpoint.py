@@ -4,12 +4,13 @@
 ``_checkpoint_manager.py``; both are re-exported here so this file mirrors MindSpore's.
 """
 import os
+import threading
 import time
 
 from ..serialization import save_checkpoint, wait_async_saves
 from ._callback import Callback
 from ._checkpoint_config import CheckpointConfig
-from ._checkpoint_manager import CheckpointFiles, unique_prefix
+from ._checkpoint_manager import CheckpointFiles, claim_prefix, unique_prefix
 from ._rank import is_main_rank
 
 __all__ = ["ModelCheckpoint", "CheckpointConfig"]
@@ -30,7 +31,8 @@ class ModelCheckpoint(Callback):
 
     Files are ``<prefix>-<epoch>_<step in epoch>.ckpt`` (``.safetensors`` with that format). If
     the directory already holds checkpoints of this prefix, the prefix becomes ``<prefix>_N``
-    (decided once, here in the constructor; see ``unique_prefix``). Saves happen at a step end
+    (decided once, when the first file is written, under a lock file in the directory, so two
+    callbacks created before training never share a prefix; see ``claim_prefix``). Saves happen at a step end
     every ``save_checkpoint_steps`` steps (``cur_step_num`` counts across epochs and restarts with
     every ``Model.train``) or when more than ``save_checkpoint_seconds`` passed since the last
     save; at the end of training a save is forced unless the last step was already saved.
@@ -43,7 +45,10 @@ class ModelCheckpoint(Callback):
     * ``async_save``: the values are snapshotted at the step, the file is written by a background
       thread that is joined at the next save and at the end of training, and an error in it is
       raised there (MindSpore logs it in the thread and goes on). ``latest_ckpt_file_name`` and
-      ``cb_params.latest_ckpt_file`` name a file only once it is complete.
+      ``cb_params.latest_ckpt_file`` name a file only once it is complete. The writer thread
+      itself records the file and rotates, so an interrupted run still keeps
+      ``keep_checkpoint_max`` files. The first file is written synchronously, under the folder's
+      prefix lock (that is what makes the prefix choice safe).
     * The step counter used for ``save_checkpoint_steps`` restarts at every ``Model.train``
       (MindSpore keeps the previous run's last step and skips saves in a second ``train``).
     * ``-graph.meta`` files are never written (MindSpore writes them only in GRAPH_MODE).
@@ -75,7 +80,9 @@ class ModelCheckpoint(Callback):
                             f"'CheckpointConfig', but got {type(config)}.")
         self._directory = directory
         self._config = config
-        self._prefix = prefix if callable(prefix) else unique_prefix(directory, prefix)
+        self._base_prefix = prefix
+        self._prefix = prefix if callable(prefix) else None   # chosen at the first save
+        self._lock = threading.Lock()   # the async writer thread records files and rotates
         self._files = CheckpointFiles(config.keep_checkpoint_max,
                                       config.keep_checkpoint_per_n_minutes)
         append = config.append_dict or {}
@@ -98,7 +105,10 @@ class ModelCheckpoint(Callback):
 
     @property
     def prefix(self):
-        """The prefix in use (``<prefix>_N`` after a collision)."""
+        """The prefix in use (``<prefix>_N`` after a collision); chosen when the first file is
+        written, so before that it is the prefix that would be chosen now."""
+        if self._prefix is None:
+            return unique_prefix(self._directory, self._base_prefix)
         return self._prefix
 
     # ---- hooks -----------------------------------------------------------------------------------
@@ -146,12 +156,23 @@ class ModelCheckpoint(Callback):
             return f"{name}.{suffix}"
         return f"{self._prefix}-{epoch}_{step_in_epoch}.{suffix}"
 
+    def _first_save(self, network, path_of, cfg, append):
+        """Choose the prefix and write the first file while holding the folder's prefix lock, so
+        two callbacks (or processes) sharing a folder cannot both pick the same prefix."""
+        with claim_prefix(self._directory, self._base_prefix) as prefix:
+            self._prefix = prefix
+            path = path_of()
+            save_checkpoint(network, path, integrated_save=cfg.integrated_save, async_save=False,
+                            append_dict=append, crc_check=cfg.crc_check, format=cfg.format)
+        return path
+
     def _save(self, cb_params):
         cur_step = cb_params.cur_step_num
         epoch = cb_params.cur_epoch_num
         step_in_epoch = (cur_step - 1) % cb_params.batch_num + 1
         self._last_triggered_step = cur_step
-        path = os.path.join(self._directory, self._file_name(cb_params, epoch, step_in_epoch))
+        def path_of():
+            return os.path.join(self._directory, self._file_name(cb_params, epoch, step_in_epoch))
         network = self._config.saved_network
         if network is None:
             network = cb_params.train_network
@@ -164,24 +185,33 @@ class ModelCheckpoint(Callback):
                 append["step_num"] = self._step_offset + cur_step
         self._finish_pending(cb_params)     # previous async write done (or its error raised)
         cfg = self._config
-        save_checkpoint(network, path, integrated_save=cfg.integrated_save,
-                        async_save=cfg.async_save, append_dict=append, crc_check=cfg.crc_check,
-                        format=cfg.format)
-        if cfg.async_save:
-            self._pending = (path, epoch, step_in_epoch)
+        if self._prefix is None:            # the first file: prefix chosen under the lock
+            path = self._first_save(network, path_of, cfg, append)
+            self._written(path, epoch, step_in_epoch)
+            cb_params.latest_ckpt_file = path
         else:
-            self._completed(cb_params, path, epoch, step_in_epoch)
+            path = path_of()
+            # The writer records the file and rotates as soon as it is complete, on its own
+            # thread: a Ctrl-C in the training loop cannot leave an unrotated extra file.
+            save_checkpoint(network, path, integrated_save=cfg.integrated_save,
+                            async_save=cfg.async_save, append_dict=append,
+                            crc_check=cfg.crc_check, format=cfg.format,
+                            _on_written=lambda: self._written(path, epoch, step_in_epoch))
+            if cfg.async_save:
+                self._pending = path
+            else:
+                cb_params.latest_ckpt_file = path
         cb_params.last_save_ckpt_step = cur_step
 
     def _finish_pending(self, cb_params):
         if self._pending is None:
             return
-        path, epoch, step = self._pending
-        self._pending = None
+        path, self._pending = self._pending, None
         wait_async_saves()                  # re-raises the writer thread's exception
-        self._completed(cb_params, path, epoch, step)
-
-    def _completed(self, cb_params, path, epoch, step):
-        self._latest_ckpt_file_name = path
         cb_params.latest_ckpt_file = path
-        self._files.add(path, epoch, step, time.time())
+
+    def _written(self, path, epoch, step):
+        """A file is complete on disk: record it as the latest and apply the rotation."""
+        with self._lock:
+            self._latest_ckpt_file_name = path
+            self._files.add(path, epoch, step, time.time())

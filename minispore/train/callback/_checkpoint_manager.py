@@ -11,9 +11,16 @@ Rotation here is deliberately safer than MindSpore 2.10's ``CheckpointManager``:
   only after the new file is complete on disk (for async saves: after the writer thread finished),
   and the newest file is never deleted.
 """
+import contextlib
 import os
+import threading
 
-__all__ = ["unique_prefix", "CheckpointFiles"]
+try:
+    import fcntl
+except ImportError:     # Windows: threads of one process are still serialized
+    fcntl = None
+
+__all__ = ["unique_prefix", "claim_prefix", "CheckpointFiles"]
 
 _SUFFIXES = (".ckpt", ".safetensors")
 
@@ -44,6 +51,32 @@ def unique_prefix(directory, prefix):
         elif dash > n + 1 and name[n] == "_" and name[n + 1:dash].isdigit():
             suffix = max(suffix, int(name[n + 1:dash]) + 1)
     return f"{prefix}_{suffix}" if suffix else prefix
+
+
+_local_claims = threading.Lock()
+
+
+@contextlib.contextmanager
+def claim_prefix(directory, prefix):
+    """Yield ``unique_prefix(directory, prefix)`` while holding the folder's prefix lock.
+
+    The caller writes its first file before leaving the block, so the next claimant's scan sees
+    that file and picks another prefix. The lock is an ``fcntl.flock`` on the folder itself
+    (processes; nothing is created in the folder) plus a process-wide lock (threads).
+    """
+    with _local_claims:
+        fd = None
+        try:
+            fd = os.open(directory, os.O_RDONLY)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass            # read-only or exotic folder: the thread lock still serializes us
+        try:
+            yield unique_prefix(directory, prefix)
+        finally:
+            if fd is not None:
+                os.close(fd)    # closing releases the flock
 
 
 class CheckpointFiles:
