@@ -97,3 +97,21 @@ def test_sgd_defaults_state_names_and_errors():
 def _zeros(shape):
     from minispore import Tensor
     return Tensor(np.zeros(shape, np.float32))
+
+
+def test_sgd_stat_is_per_element():
+    """``stat`` marks first steps element by element (e.g. a checkpoint edited by hand): an
+    element with stat 1 takes accum = g, the others accum = momentum*accum + (1-dampening)*g."""
+    rng = np.random.default_rng(4)
+    params = make_params(rng, [(6,)], ["w"])
+    opt = nn.SGD(params, learning_rate=0.1, momentum=0.9, dampening=0.2)
+    opt.accum[0].set_data(_zeros((6,)) + 0.5)
+    stat = np.array([1, 0, 1, 0, 0, 1], np.float32)
+    opt.stat[0].set_data(_zeros((6,)) + stat)
+    p0 = params[0].asnumpy().astype(np.float64)
+    g = rng.standard_normal(6).astype(np.float32)
+    opt((_zeros((6,)) + g,))
+    accum = np.where(stat > 0, g, 0.9 * 0.5 + 0.8 * g.astype(np.float64))
+    np.testing.assert_allclose(opt.accum[0].asnumpy(), accum, rtol=1e-6)
+    np.testing.assert_allclose(params[0].asnumpy(), p0 - 0.1 * accum, rtol=1e-6, atol=1e-7)
+    assert not opt.stat[0].asnumpy().any()

@@ -34,6 +34,13 @@ def sgd_update(p, accum, stat, grad, lr, momentum, dampening, weight_decay, nest
     """MindSpore's SGD kernel, in place on flat arrays: g += weight_decay*p; with momentum > 0
     the first step sets accum = g (stat 1 -> 0), later accum = momentum*accum + (1-dampening)*g,
     and g becomes accum (Nesterov: g + momentum*accum); p -= lr*g."""
+    first_steps = 0
+    if momentum > 0:
+        for i in range(stat.shape[0]):   # an integer count vectorizes; an early exit does not
+            first_steps += 1 if stat[i] > 0 else 0
+    if momentum > 0 and first_steps == 0:
+        _sgd_momentum(p, accum, grad, lr, momentum, dampening, weight_decay, nesterov)
+        return
     one = p.dtype.type(1.0)
     for i in range(p.shape[0]):
         g = grad[i]
@@ -50,6 +57,26 @@ def sgd_update(p, accum, stat, grad, lr, momentum, dampening, weight_decay, nest
             else:
                 g = accum[i]
         p[i] = p[i] - lr * g
+
+
+@njit
+def _sgd_momentum(p, accum, grad, lr, momentum, dampening, weight_decay, nesterov):
+    """sgd_update's loop once no element is on its first step (every stat is 0): the same
+    arithmetic without the per-element branch, so it vectorizes."""
+    one = p.dtype.type(1.0)
+    keep = one - dampening
+    if nesterov:
+        for i in range(p.shape[0]):
+            g = grad[i] + p[i] * weight_decay if weight_decay > 0 else grad[i]
+            a = accum[i] * momentum + keep * g
+            accum[i] = a
+            p[i] = p[i] - lr * (g + a * momentum)
+    else:
+        for i in range(p.shape[0]):
+            g = grad[i] + p[i] * weight_decay if weight_decay > 0 else grad[i]
+            a = accum[i] * momentum + keep * g
+            accum[i] = a
+            p[i] = p[i] - lr * a
 
 
 @njit
