@@ -242,7 +242,7 @@ class MapDataset(Dataset):
             depth, node = depth + 1, node.children[0]
         entropy = None if ctx.seed is None else [ctx.seed, ctx.epoch, 0x6D6170, depth]
         seed = int(np.random.default_rng(entropy).integers(2**63))
-        workers = self.num_parallel_workers or 1
+        workers = self.num_parallel_workers or config.get_num_parallel_workers()
         yield from ordered_map(_map_chunk, (self, seed), self.children[0]._rows(ctx), workers,
                                self.python_multiprocessing)
 
