@@ -27,7 +27,7 @@ class Dataset:
         self.children = list(children)
         if num_parallel_workers is not None:
             check_int(num_parallel_workers, "num_parallel_workers", 1)
-        self.num_parallel_workers = num_parallel_workers  # accepted; the work is vectorised
+        self.num_parallel_workers = num_parallel_workers  # threads for row work (map, generator)
         self._epochs_started = 0   # epochs this node has started as the pipeline's top
         self._skip_rows = 0        # rows to drop at the start of the next epoch (set_init_step)
 
