@@ -211,3 +211,22 @@ def test_map_worker_errors_reach_the_caller():
         list(bad.create_tuple_iterator())
     with pytest.raises(TypeError, match="python_multiprocessing"):
         data.map([vision.ToTensor()], "image", python_multiprocessing="yes")
+
+
+def test_workers_run_on_threads_and_config_sets_the_default():
+    import threading
+    seen = set()
+
+    def record(x):
+        seen.add(threading.current_thread().name.split("_")[0])
+        return x
+    data = ds.NumpySlicesDataset({"image": images(300)}, shuffle=False)
+    list(data.map([record], "image").create_tuple_iterator())
+    assert seen == {"MainThread"}
+    ds.config.set_num_parallel_workers(2)
+    try:
+        seen.clear()
+        list(data.map([record], "image").create_tuple_iterator())
+        assert seen == {"minispore-dataset"}
+    finally:
+        ds.config.set_num_parallel_workers(1)

@@ -27,11 +27,13 @@ def get_seed():
 
 
 def set_num_parallel_workers(num):
-    """Accepted for compatibility: minispore's pipeline is vectorised in one process."""
+    """Default worker threads of ``map`` and ``GeneratorDataset`` when they are given
+    ``num_parallel_workers=None`` (minispore's default is 1: no threads unless asked for)."""
     if not isinstance(num, int) or isinstance(num, bool) or num <= 0:
         raise ValueError(f"num_parallel_workers should be a positive int, got {num!r}.")
     _state["workers"] = num
 
 
 def get_num_parallel_workers():
+    """The default set by ``set_num_parallel_workers`` (1 unless changed)."""
     return _state["workers"]

@@ -27,7 +27,7 @@ class Dataset:
         self.children = list(children)
         if num_parallel_workers is not None:
             check_int(num_parallel_workers, "num_parallel_workers", 1)
-        self.num_parallel_workers = num_parallel_workers  # accepted; the work is vectorised
+        self.num_parallel_workers = num_parallel_workers  # threads for row work (map, generator)
         self._epochs_started = 0   # epochs this node has started as the pipeline's top
         self._skip_rows = 0        # rows to drop at the start of the next epoch (set_init_step)
 
@@ -242,7 +242,7 @@ class MapDataset(Dataset):
             depth, node = depth + 1, node.children[0]
         entropy = None if ctx.seed is None else [ctx.seed, ctx.epoch, 0x6D6170, depth]
         seed = int(np.random.default_rng(entropy).integers(2**63))
-        workers = self.num_parallel_workers or 1
+        workers = self.num_parallel_workers or config.get_num_parallel_workers()
         yield from ordered_map(_map_chunk, (self, seed), self.children[0]._rows(ctx), workers,
                                self.python_multiprocessing)
 

@@ -7,6 +7,7 @@ everything downstream can stay vectorised.
 
 import numpy as np
 
+from . import config
 from ._parallel import ordered_map
 from ._random import check_int
 from .engine import Dataset
@@ -175,7 +176,8 @@ class GeneratorDataset(ArraySource):
     def _rows(self, ctx):
         if self._random_access:
             yield from ordered_map(_fetch_chunk, self, self._order(ctx).tolist(),
-                                   self.num_parallel_workers or 1, processes=False)
+                                   self.num_parallel_workers or
+                                   config.get_num_parallel_workers(), processes=False)
             return
         for k, item in enumerate(self._iterate()):
             if self.num_samples is not None and k >= self.num_samples:
