@@ -1,12 +1,10 @@
-"""Per-epoch test accuracy, the metrics log, the loss/accuracy plot and the confusion matrix
-(private helper of ``train.py`` and ``eval.py``)."""
-import json
+"""The loss/accuracy plot and the confusion matrix (private helper of ``train.py`` and
+``eval.py``); the per-epoch report itself is ``minispore.train.callback.EpochReport``."""
 import os
 
 import numpy as np
 
 from minispore import Tensor
-from minispore.train.callback import Callback
 
 
 def predict_labels(network, dataset):
@@ -39,49 +37,6 @@ def format_confusion(m):
         recall = f"{100.0 * m[i, i] / total:6.2f}%" if total else "     -"
         lines.append(f"{i:>11} " + "".join(f"{int(v):>{w}}" for v in m[i]) + f"  {recall}")
     return "\n".join(lines)
-
-
-class EpochReport(Callback):
-    """After each epoch: test accuracy, one summary line, one JSON line in the metrics log.
-
-    Args:
-        model (Model): its ``eval`` (metric ``'Accuracy'``) scores ``eval_dataset``.
-        eval_dataset: the test split (see ``_data.create_eval_dataset``).
-        progress (ProgressBar): provides the epoch's loss, time and images/s.
-        log_path (str): the metrics log (JSON lines, appended).
-        ckpt_name (callable): ``ckpt_name(epoch, steps)`` -> the checkpoint file of that epoch.
-        test_images (int): size of the test split (for the "(971/1000)" count).
-
-    ``rows`` keeps every epoch's record (also written to the log).
-    """
-
-    def __init__(self, model, eval_dataset, progress, log_path, ckpt_name=None, test_images=None):
-        super().__init__()
-        self.model, self.eval_dataset, self.progress = model, eval_dataset, progress
-        self.log_path, self.ckpt_name, self.test_images = log_path, ckpt_name, test_images
-        self.rows = []
-
-    def on_train_epoch_end(self, run_context):
-        cb = run_context.original_args()
-        acc = float(self.model.eval(self.eval_dataset)["Accuracy"])
-        row = dict(self.progress.last_epoch or {"epoch": cb.cur_epoch_num})
-        row["test_accuracy"] = acc
-        if self.ckpt_name is not None:
-            row["checkpoint"] = self.ckpt_name(cb.cur_epoch_num, cb.batch_num)
-        self.rows.append(row)
-        with open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-        count = f" ({round(acc * self.test_images)}/{self.test_images})" if self.test_images else ""
-        epochs = cb.initial_epoch + cb.epoch_num
-        print(f"epoch {cb.cur_epoch_num}/{epochs}: mean loss {row.get('mean_loss', 0):.4f}, "
-              f"test accuracy {100 * acc:.2f}%{count}, {row.get('seconds', 0):.1f} s, "
-              f"{row.get('images_per_second', 0):,.0f} img/s", flush=True)
-
-
-def read_log(path):
-    """The records of a metrics log (JSON lines)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def plot(rows, png_path):

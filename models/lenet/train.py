@@ -26,12 +26,12 @@ sys.path.insert(0, HERE)
 import minispore as ms                                                  # noqa: E402
 import minispore.nn as nn                                               # noqa: E402
 from minispore import Model, load_checkpoint, load_param_into_net       # noqa: E402
-from minispore.train.callback import (CheckpointConfig, LossMonitor,    # noqa: E402
-                                      ModelCheckpoint)
+from minispore.train.callback import (CheckpointConfig, EpochReport,    # noqa: E402
+                                      LossMonitor, ModelCheckpoint, ProgressBar)
+from minispore.train.callback._progress import fmt_time                 # noqa: E402
 
 import _data                                                            # noqa: E402
-from _progress import ProgressBar, fmt_time                             # noqa: E402
-from _report import EpochReport, default_png, plot                      # noqa: E402
+from _report import default_png, plot                                   # noqa: E402
 from dataset_process import create_dataset                              # noqa: E402
 from lenet import LeNet5                                                # noqa: E402
 

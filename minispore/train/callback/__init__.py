@@ -1,8 +1,10 @@
 """Training callbacks (``mindspore.train.callback``): re-exports only."""
 from ._callback import Callback, CallbackManager, InternalCallbackParam, RunContext
 from ._checkpoint import CheckpointConfig, ModelCheckpoint
+from ._epoch_report import EpochReport, read_metrics_log
 from ._history import History
 from ._loss_monitor import LossMonitor
+from ._progress import ProgressBar
 from ._time_monitor import TimeMonitor
 
 _CallbackManager = CallbackManager
@@ -10,3 +12,4 @@ _InternalCallbackParam = InternalCallbackParam
 
 __all__ = ["Callback", "RunContext", "CallbackManager", "CheckpointConfig", "ModelCheckpoint",
            "LossMonitor", "TimeMonitor", "History"]
+__all__ += ["ProgressBar", "EpochReport", "read_metrics_log"]   # minispore's own training UI
