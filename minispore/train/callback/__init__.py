@@ -4,6 +4,7 @@ from ._checkpoint import CheckpointConfig, ModelCheckpoint
 from ._epoch_report import EpochReport, read_metrics_log
 from ._history import History
 from ._loss_monitor import LossMonitor
+from ._plot import TrainingCurves
 from ._progress import ProgressBar
 from ._time_monitor import TimeMonitor
 
@@ -12,4 +13,4 @@ _InternalCallbackParam = InternalCallbackParam
 
 __all__ = ["Callback", "RunContext", "CallbackManager", "CheckpointConfig", "ModelCheckpoint",
            "LossMonitor", "TimeMonitor", "History"]
-__all__ += ["ProgressBar", "EpochReport", "read_metrics_log"]   # minispore's own training UI
+__all__ += ["ProgressBar", "EpochReport", "read_metrics_log", "TrainingCurves"]   # minispore's own training UI
