@@ -5,8 +5,8 @@ matplotlib.image.imread, and not blank (pixel variance above a threshold). The v
 compared with the metrics log they come from. Without matplotlib (simulated by replacing the
 soft import) the scripts still run and print the hint exactly once.
 """
+import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -18,32 +18,14 @@ from minispore.train.callback import (Callback, EpochReport, TrainingCurves,
                                       read_metrics_log)
 from minispore.train.callback._plot import smooth
 
+from _png import check_png
 from _train_helpers import make_data, make_dataset, make_net
 from test_app_train import _load, write_idx
 
 pytest.importorskip("matplotlib", reason="the picture paths need matplotlib (the plot extra)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HINT = "pip install matplotlib"
-
-
-def check_png(path, size=None, min_variance=1e-3):
-    """Assert ``path`` is a complete, non-blank PNG (of ``size`` = (width, height) pixels when
-    given); returns the decoded pixels."""
-    import matplotlib.image
-    with open(path, "rb") as f:
-        head = f.read(24)
-    assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
-    assert head[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", head[16:24])
-    if size is not None:
-        assert (width, height) == size
-    pixels = matplotlib.image.imread(path)
-    assert pixels.shape[:2] == (height, width)
-    rgb = pixels[..., :3].astype(np.float64)
-    assert rgb.var() > min_variance, f"{path} looks blank (variance {rgb.var():.2e})"
-    return pixels
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +191,62 @@ def test_without_matplotlib_scripts_run_and_hint_once(train, data, tmp_path, cap
     out = capsys.readouterr().out
     assert out.count(HINT) == 1 and "recall" in out and result["pictures"] == []
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".png")]
+
+
+def _benchmark_plot():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import _plot
+    return _plot
+
+
+def _bar_widths(ax):
+    return sorted(round(p.get_width(), 6) for p in ax.patches)
+
+
+def test_benchmark_charts_draw_the_report_values(tmp_path):
+    """Each chart's bars are the report's numbers (after a JSON round trip, as --json writes)."""
+    plot = _benchmark_plot()
+    machine = {"processor": "Test CPU", "cpus": 2, "python": "3", "numpy": "2",
+               "date": "2026-12-04"}
+    lenet = {"machine": machine, "threads": {}, "train": {"32": {
+        "minispore": {"images_per_s": 900.0, "ratio_to_torch": 1.5, "paired_ratio_to_torch": 1.4},
+        "torch": {"images_per_s": 1300.0, "ratio_to_torch": 1.0}}}, "inference": {}}
+    kernels = {"info": {"machine": machine}, "results": [
+        {"op": "conv1 forward", "minispore": {"median_us": 50, "vs_torch": 0.5},
+         "numpy": {"median_us": 200, "vs_torch": 2.0}, "torch": {"median_us": 100}}]}
+    ckpt = {"machine": machine, "rows": [{"case": "lenet", "tensor_MB": 0.5, "save_MBps": 80.0,
+                                          "raw_save_MBps": 100.0, "load_MBps": 900.0,
+                                          "raw_load_MBps": 1000.0}]}
+    expected = {"train_lenet": [[900.0, 1300.0]], "kernels": [[0.5, 2.0]],
+                "checkpoint_io": [[80.0, 100.0], [900.0, 1000.0]]}
+    for kind, report in (("train_lenet", lenet), ("kernels", kernels), ("checkpoint_io", ckpt)):
+        report = json.loads(json.dumps(report))
+        assert plot.kind_of(report) == kind
+        fig, caption = plot.FIGURES[kind](report)
+        assert "Test CPU" in caption and "2026-12-04" in caption
+        bars = [ax for ax in fig.axes if ax.patches]
+        assert [_bar_widths(ax) for ax in bars] == expected[kind]
+        texts = " ".join(t.get_text() for ax in bars for t in ax.texts)
+        assert {"train_lenet": "1.40x torch's time", "kernels": "0.5x",
+                "checkpoint_io": "(0.80 raw)"}[kind] in texts
+        path = str(tmp_path / f"{kind}.png")
+        assert plot.write_chart(kind, report, path) == path
+        check_png(path)
+        assert os.path.getsize(path) < 100_000
+    # the CLI redraws a saved report
+    (tmp_path / "r.json").write_text(json.dumps(ckpt))
+    assert plot.main([str(tmp_path / "r.json"), str(tmp_path / "again.png")]) == 0
+    check_png(str(tmp_path / "again.png"))
+    (tmp_path / "bad.json").write_text("{}")
+    assert plot.main([str(tmp_path / "bad.json"), str(tmp_path / "x.png")]) == 2
+
+
+def test_benchmark_chart_without_matplotlib_hints_once(tmp_path, capsys, monkeypatch):
+    plot = _benchmark_plot()
+    _no_matplotlib(monkeypatch)
+    monkeypatch.setattr(plot, "_hinted", [])
+    report = {"rows": [{"case": "lenet", "tensor_MB": 0.5, "save_MBps": 1.0}]}
+    assert plot.write_chart("checkpoint_io", report, str(tmp_path / "a.png")) is None
+    assert plot.write_chart("checkpoint_io", report, str(tmp_path / "b.png")) is None
+    assert capsys.readouterr().out.count(HINT) == 1
+    assert not list(tmp_path.iterdir())
