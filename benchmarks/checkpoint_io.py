@@ -1,7 +1,7 @@
 """Checkpoint save/load throughput and load memory, against the disk's raw limit and peers.
 
     python benchmarks/checkpoint_io.py [--mb 400] [--repeat 3] [--dir DIR] [--json FILE]
-                                       [--mindspore-python /tmp/msenv/bin/python]
+                                       [--mindspore-python /tmp/msenv/bin/python] [--plot [PNG]]
 
 For LeNet5 (with optimizer state, 19 entries) and for ~``--mb`` MB of float32 parameters:
 
@@ -28,7 +28,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
+from _common import machine  # noqa: E402
 from minispore.train import load_checkpoint, save_checkpoint  # noqa: E402
 
 LENET = {"conv1.weight": (6, 1, 5, 5), "conv2.weight": (16, 6, 5, 5), "fc1.weight": (120, 400),
@@ -182,6 +184,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", default=None, help="folder on the disk to measure (default: tmp)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                         "the --json name with .png, else checkpoint_io.png")
     ap.add_argument("--mindspore-python", default=None,
                     help="a python with mindspore installed (e.g. /tmp/msenv/bin/python)")
     args = ap.parse_args()
@@ -203,10 +208,15 @@ def main():
     for r in rows:
         print(" | ".join(f"{r.get(c, '-'):>12.2f}" if isinstance(r.get(c), float)
                          else f"{str(r.get(c, '-')):>12}" for c in cols))
+    payload = {"rows": rows, "machine": machine(),
+               "maxrss_self_kB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"rows": rows, "maxrss_self_kB":
-                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, f, indent=1)
+            json.dump(payload, f, indent=1)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("checkpoint_io", json.loads(json.dumps(payload)),
+                    args.plot or default_path("checkpoint_io", args.json))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ GFLOP/s where the op has a meaningful FLOP count, and the ratio to PyTorch (>1 m
 PyTorch). Compile time is measured separately in subprocesses: cold (empty ``NUMBA_CACHE_DIR``)
 and cached (the same directory again).
 
-    python benchmarks/kernels.py [--threads N] [--rounds R] [--json FILE]
+    python benchmarks/kernels.py [--threads N] [--rounds R] [--json FILE] [--plot [PNG]]
 
 ``--threads`` sets ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``NUMBA_NUM_THREADS`` before
 numpy and numba are imported (minispore's parallel kernels and the numpy peer's BLAS get N
@@ -34,6 +34,9 @@ def parse_args():
                         help="idle seconds before each peer's turn, so the previous peer's "
                              "spinning thread pool (OpenBLAS, OpenMP) has gone to sleep")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                        help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                             "the --json name with .png, else kernels.png")
     parser.add_argument("--no-compile", action="store_true", help="skip the compile-time runs")
     return parser.parse_args()
 
@@ -437,6 +440,10 @@ def main(args):
         with open(args.json, "w") as f:
             json.dump({"info": info, "results": results}, f, indent=2)
         print(f"wrote {args.json}")
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("kernels", json.loads(json.dumps({"info": info, "results": results})),
+                    args.plot or default_path("kernels", args.json))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ the same number of compute-only steps.
 
     python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--mode both|pynative|graph]
                                      [--clock wall|cpu] [--data DIR] [--json out.json]
+                                     [--plot [out.png]]
 
 The load average before and after is printed: above the core count, other processes shared
 the cores and wall times are inflated (``--threads 1 --clock cpu`` is steadier then).
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -205,6 +207,9 @@ def main(argv=None):
                          "host; use with --threads 1)")
     ap.add_argument("--data", default=None, help="IDX folder for the full-epoch pipeline test")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                         "the --json name with .png, else train_lenet.png")
     args = ap.parse_args(argv)
     threads = set_threads(args.threads)
     report = {"machine": machine(), "threads": threads, "clock": args.clock, "train": {},
@@ -248,6 +253,10 @@ def main(argv=None):
               f"a separate compute-only epoch took {res['compute_only_s']:.2f} s "
               f"(ratio {res['ratio_separate_runs']:.3f})")
     write_json(args.json, report)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("train_lenet", json.loads(json.dumps(report)),
+                    args.plot or default_path("train_lenet", args.json))
     return report
 
 

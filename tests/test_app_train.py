@@ -158,7 +158,7 @@ def _drive(progress, epochs=1, steps=4):
 
 
 def test_progress_line_tty_and_plain():
-    from _progress import ProgressBar
+    from minispore.train.callback import ProgressBar
     tty = _Stream(True)
     bar = ProgressBar(32, stream=tty, min_interval=0.0)
     _drive(bar)

@@ -11,10 +11,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run(script, *args, tmp_path):
+    """Run with --json and --plot; the chart (report.png) is checked when matplotlib imports,
+    else the one-line hint."""
     out = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args,
-                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+                           "--json", str(out), "--plot"], capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert proc.stdout.count("pip install matplotlib") == 1
+    else:
+        from _png import check_png
+        check_png(str(tmp_path / "report.png"))
     return json.loads(out.read_text()), proc.stdout
 
 

@@ -1,23 +1,31 @@
-"""Per-epoch test accuracy, the metrics log, the loss/accuracy plot and the confusion matrix
-(private helper of ``train.py`` and ``eval.py``)."""
-import json
-import os
+"""Predictions, the confusion matrix (text and heat map) and the most confident mistakes
+(private helper of ``eval.py``). Pictures need matplotlib: without it the ``*_figure``
+functions return None."""
+from minispore import _plotting
 
 import numpy as np
 
 from minispore import Tensor
-from minispore.train.callback import Callback
 
 
-def predict_labels(network, dataset):
-    """``(true, predicted)`` int arrays over one pass of ``dataset`` (columns image, label)."""
+def predict_labels(network, dataset, keep_images=False):
+    """``(true, predicted, confidence, images)`` over one pass of ``dataset`` (columns image,
+    label): int64 labels, the softmax probability of the predicted class, and the input images
+    (None unless ``keep_images``)."""
     network.set_train(False)
-    true, pred = [], []
+    true, pred, conf, images = [], [], [], []
     for image, label in dataset.create_tuple_iterator(num_epochs=1, output_numpy=True):
-        logits = network(Tensor(image)).asnumpy()
-        pred.append(logits.argmax(axis=1))
+        logits = network(Tensor(image)).asnumpy().astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        prob /= prob.sum(axis=1, keepdims=True)
+        pred.append(prob.argmax(axis=1))
+        conf.append(prob.max(axis=1))
         true.append(np.asarray(label))
-    return np.concatenate(true).astype(np.int64), np.concatenate(pred).astype(np.int64)
+        if keep_images:
+            images.append(np.asarray(image))
+    return (np.concatenate(true).astype(np.int64), np.concatenate(pred).astype(np.int64),
+            np.concatenate(conf), np.concatenate(images) if keep_images else None)
 
 
 def confusion_matrix(true, pred, num_classes=10):
@@ -41,76 +49,62 @@ def format_confusion(m):
     return "\n".join(lines)
 
 
-class EpochReport(Callback):
-    """After each epoch: test accuracy, one summary line, one JSON line in the metrics log.
-
-    Args:
-        model (Model): its ``eval`` (metric ``'Accuracy'``) scores ``eval_dataset``.
-        eval_dataset: the test split (see ``_data.create_eval_dataset``).
-        progress (ProgressBar): provides the epoch's loss, time and images/s.
-        log_path (str): the metrics log (JSON lines, appended).
-        ckpt_name (callable): ``ckpt_name(epoch, steps)`` -> the checkpoint file of that epoch.
-        test_images (int): size of the test split (for the "(971/1000)" count).
-
-    ``rows`` keeps every epoch's record (also written to the log). With ``quiet`` (ranks
-    other than 0 of a data-parallel run) it still evaluates, since evaluation is collective,
-    but writes and prints nothing.
-    """
-
-    def __init__(self, model, eval_dataset, progress, log_path, ckpt_name=None, test_images=None,
-                 quiet=False):
-        super().__init__()
-        self.quiet = quiet
-        self.model, self.eval_dataset, self.progress = model, eval_dataset, progress
-        self.log_path, self.ckpt_name, self.test_images = log_path, ckpt_name, test_images
-        self.rows = []
-
-    def on_train_epoch_end(self, run_context):
-        cb = run_context.original_args()
-        acc = float(self.model.eval(self.eval_dataset)["Accuracy"])
-        row = dict(self.progress.last_epoch or {"epoch": cb.cur_epoch_num})
-        row["test_accuracy"] = acc
-        if self.ckpt_name is not None:
-            row["checkpoint"] = self.ckpt_name(cb.cur_epoch_num, cb.batch_num)
-        self.rows.append(row)
-        if self.quiet:
-            return
-        with open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-        count = f" ({round(acc * self.test_images)}/{self.test_images})" if self.test_images else ""
-        epochs = cb.initial_epoch + cb.epoch_num
-        print(f"epoch {cb.cur_epoch_num}/{epochs}: mean loss {row.get('mean_loss', 0):.4f}, "
-              f"test accuracy {100 * acc:.2f}%{count}, {row.get('seconds', 0):.1f} s, "
-              f"{row.get('images_per_second', 0):,.0f} img/s", flush=True)
-
-
-def read_log(path):
-    """The records of a metrics log (JSON lines)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def plot(rows, png_path):
-    """Loss and test accuracy per epoch as a PNG; returns the path, or None without matplotlib."""
-    try:
-        import matplotlib   # noqa: PLC0415 - optional dependency
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt   # noqa: PLC0415
-    except ImportError:
+def confusion_figure(m, title):
+    """The confusion matrix as a heat map with the count in every cell (rows: true class,
+    columns: predicted class; the colour scale is logarithmic so that the few mistakes show
+    next to the large diagonal), or None without matplotlib."""
+    fig = _plotting.new_figure(5.2, 4.6, dpi=80)
+    if fig is None:
         return None
-    epochs = [r["epoch"] for r in rows]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.plot(epochs, [r.get("mean_loss") for r in rows], marker="o")
-    ax1.set(xlabel="epoch", ylabel="mean training loss", title="loss")
-    ax2.plot(epochs, [100 * r["test_accuracy"] for r in rows], marker="o", color="tab:green")
-    ax2.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
-    plt.close(fig)
-    return png_path
+    n = m.shape[0]
+    ax = fig.subplots()
+    shown = np.log1p(m.astype(np.float64))
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=max(shown.max(), 1e-9))
+    for t in range(n):
+        for p in range(n):
+            if m[t, p]:
+                dark = shown[t, p] > 0.6 * shown.max()
+                ax.text(p, t, str(int(m[t, p])), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.tick_params(labelsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).set_label("log(1 + count)", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.subplots_adjust(left=0.1, right=0.92, bottom=0.1, top=0.9)
+    return fig
 
 
-def default_png(log_path):
-    return os.path.splitext(log_path)[0] + ".png"
+def worst_mistakes(true, pred, conf, count):
+    """Indices of the ``count`` misclassified images with the highest confidence, most confident
+    first (ties: lower index first)."""
+    wrong = np.flatnonzero(true != pred)
+    order = np.lexsort((wrong, -conf[wrong]))
+    return wrong[order[:count]]
+
+
+def mistakes_figure(images, true, pred, conf, title, count=24, columns=8):
+    """A grid of the ``count`` most confidently misclassified images, each titled
+    ``4 -> 9 (97%)`` (true -> predicted, confidence), or None without matplotlib (or when nothing is misclassified, a
+    figure saying so)."""
+    chosen = worst_mistakes(true, pred, conf, count)
+    rows = max(1, -(-len(chosen) // columns))
+    fig = _plotting.new_figure(columns * 0.95, rows * 1.1 + 0.4, dpi=80)
+    if fig is None:
+        return None
+    if len(chosen) == 0:
+        fig.text(0.5, 0.5, "no misclassified image", ha="center", va="center")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(chosen):
+            i = chosen[k]
+            ax.imshow(images[i].reshape(images[i].shape[-2:]), cmap="gray_r")
+            ax.set_title(f"{true[i]} \u2192 {pred[i]} ({100 * conf[i]:.0f}%)", fontsize=8,
+                         color="tab:red")
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / (rows * 1.1 + 0.4),
+                        wspace=0.05, hspace=0.35)
+    return fig

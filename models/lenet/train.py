@@ -10,7 +10,8 @@ The network, loss, optimizer and pipeline are the guide's: ``LeNet5``,
 with ``ModelCheckpoint`` (one checkpoint per epoch, the whole train network plus ``epoch_num`` /
 ``step_num`` so that ``--resume`` can continue), ``LossMonitor`` (stops on NaN/Inf), a live
 progress line and a test-accuracy report after each epoch. The metrics go to
-``<ckpt-dir>/<prefix>_metrics.jsonl`` (and ``.png`` when matplotlib is installed).
+``<ckpt-dir>/<prefix>_metrics.jsonl``; ``TrainingCurves`` redraws ``<prefix>_metrics.png`` from
+it after every epoch when matplotlib is installed (``--no-plot`` turns it off).
 
 Same seed and same data give the same final checkpoint, byte for byte; a run resumed from
 epoch k's checkpoint ends with the same bytes as an uninterrupted one.
@@ -22,7 +23,6 @@ shard of the training and test images; ``--batch-size`` is per rank (a step uses
 ranks x batch images). Rank 0 alone prints, writes the checkpoints, the metrics log and the plot.
 """
 import argparse
-import io
 import os
 import sys
 import time
@@ -34,12 +34,12 @@ import minispore as ms                                                  # noqa: 
 import minispore.nn as nn                                               # noqa: E402
 from minispore import Model, load_checkpoint, load_param_into_net       # noqa: E402
 from minispore.communication import get_group_size, get_rank, init      # noqa: E402
-from minispore.train.callback import (CheckpointConfig, LossMonitor,    # noqa: E402
-                                      ModelCheckpoint)
+from minispore.train.callback import (CheckpointConfig, EpochReport,    # noqa: E402
+                                      LossMonitor, ModelCheckpoint, ProgressBar,
+                                      TrainingCurves)
+from minispore.train.callback._progress import fmt_time                 # noqa: E402
 
 import _data                                                            # noqa: E402
-from _progress import ProgressBar, fmt_time                             # noqa: E402
-from _report import EpochReport, default_png, plot                      # noqa: E402
 from dataset_process import create_dataset                              # noqa: E402
 from lenet import LeNet5                                                # noqa: E402
 
@@ -92,6 +92,9 @@ def parse_args(argv=None):
                         "off (LossMonitor still stops training on a NaN/Inf loss).")
     p.add_argument("--plain", action="store_true",
                    help="print progress as plain lines even on a terminal.")
+    p.add_argument("--no-plot", action="store_true",
+                   help="do not draw <ckpt-dir>/<prefix>_metrics.png (the loss / accuracy curves "
+                        "redrawn after every epoch; needs matplotlib).")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "keep_max"):
         if getattr(args, name) < 1:
@@ -189,27 +192,33 @@ def run(args):
     prefix = ckpoint.prefix
     log_path = os.path.join(ckpoint.directory, f"{prefix}_metrics.jsonl")
     progress = ProgressBar(ranks * args.batch_size,
-                           stream=None if main_rank else io.StringIO(),
                            live=False if (args.plain or args.loss_every) else None)
     report = EpochReport(model, ds_test, progress, log_path, test_images=test_images,
-                         ckpt_name=lambda e, s: f"{prefix}-{e}_{s}.ckpt", quiet=not main_rank)
+                         ckpt_name=lambda e, s: f"{prefix}-{e}_{s}.ckpt")
     callbacks = [ckpoint, LossMonitor(args.loss_every), progress, report]
+    curves = None
+    if not args.no_plot:
+        curves = TrainingCurves(os.path.splitext(log_path)[0] + ".png", metrics_log=log_path,
+                                title=f"LeNet5 on {os.path.basename(os.path.dirname(train_dir))}: "
+                                      f"{train_images:,} train / {test_images:,} test images, "
+                                      f"batch {args.batch_size}, Momentum({args.lr}, "
+                                      f"{args.momentum}), seed {args.seed}")
+        callbacks.append(curves)
     model.train(args.epochs, ds_train, callbacks=callbacks, initial_epoch=initial_epoch)
 
     wall = time.perf_counter() - start
+    png = curves.written if curves is not None else None
     final = report.rows[-1]["test_accuracy"]
     if not main_rank:
         return {"accuracy": final, "checkpoint": None, "log": None, "wall": wall,
                 "rows": report.rows}
-    png = plot(report.rows, default_png(log_path))
     ckpt_path = ckpoint.latest_ckpt_file_name
     print(f"Final test accuracy: {100 * final:.2f}% ({round(final * test_images)}/{test_images}) "
           f"after epoch {args.epochs}; wall time {fmt_time(wall)} ({wall:.1f} s)")
     print(f"Checkpoint: {_show(ckpt_path)}")
-    print(f"Metrics log: {_show(log_path)}" +
-          (f", plot: {_show(png)}" if png else " (pip install matplotlib for a plot)"))
+    print(f"Metrics log: {_show(log_path)}" + (f", plot: {_show(png)}" if png else ""))
     return {"accuracy": final, "checkpoint": ckpt_path, "log": log_path, "wall": wall,
-            "rows": report.rows}
+            "rows": report.rows, "png": png, "curves": curves}
 
 
 def main(argv=None):

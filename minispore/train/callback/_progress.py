@@ -1,4 +1,4 @@
-"""A live progress line for ``Model.train`` (private helper of ``train.py``).
+"""ProgressBar: a live progress line for ``Model.train`` (any model, any dataset).
 
 On a terminal it rewrites one line with ``\\r``::
 
@@ -7,12 +7,17 @@ On a terminal it rewrites one line with ``\\r``::
 When stdout is not a terminal (a log file, a pipe, CI) it prints the same text as plain lines a
 few times per epoch instead, so logs stay readable.
 """
+import io
 import sys
 import time
 
 import numpy as np
 
-from minispore.train.callback import Callback
+from ._callback import Callback
+from ._loss_monitor import _loss_value
+from ._rank import is_main_rank
+
+__all__ = ["ProgressBar", "fmt_time"]
 
 
 def fmt_time(seconds):
@@ -22,10 +27,10 @@ def fmt_time(seconds):
 
 
 class ProgressBar(Callback):
-    """Step/total, loss, images per second and ETA, updated every step.
+    """Step/total, loss, samples per second and ETA, updated every step.
 
     Args:
-        batch_size (int): images per step (for images/s).
+        batch_size (int): samples per step (for the ``img/s`` rate).
         stream: where to write. Default: ``sys.stdout``.
         live (bool): rewrite one line with ``\\r``; None (default) means "when ``stream`` is a
             terminal".
@@ -33,8 +38,15 @@ class ProgressBar(Callback):
         plain_lines (int): lines per epoch when not live.
 
     After each epoch ``last_epoch`` holds ``{'epoch', 'steps', 'loss' (last step), 'mean_loss',
-    'seconds', 'images_per_second'}`` for the epoch report.
+    'seconds', 'images_per_second'}`` (``seconds`` covers the training steps only), which
+    :class:`EpochReport` reads. The loss is the mean of the network's first output.
+
+    Example::
+
+        model.train(10, ds_train, callbacks=[ProgressBar(32)])
     """
+
+    _internal = True
 
     def __init__(self, batch_size, stream=None, live=None, min_interval=0.2, plain_lines=4):
         super().__init__()
@@ -47,6 +59,8 @@ class ProgressBar(Callback):
         self._width = 0
 
     def on_train_begin(self, run_context):
+        if not is_main_rank():
+            self.stream = io.StringIO()  # rank 0 speaks for a data-parallel job
         if self.live is None:
             isatty = getattr(self.stream, "isatty", None)
             self.live = bool(isatty and isatty())
@@ -59,9 +73,7 @@ class ProgressBar(Callback):
 
     def on_train_step_end(self, run_context):
         cb = run_context.original_args()
-        out = cb.net_outputs
-        loss = float(np.mean(out[0].asnumpy() if isinstance(out, (tuple, list))
-                             else out.asnumpy()))
+        loss = float(np.mean(_loss_value(cb.net_outputs)))
         self._loss_sum += loss
         self._n += 1
         self._steps_done += 1
