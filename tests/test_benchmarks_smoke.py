@@ -79,3 +79,12 @@ def test_resnet_benchmark_runs(tmp_path):
                           "--batch-size", "16", tmp_path=tmp_path)
     assert report["summary"]["minispore"]["images_per_second"] > 0
     assert "epoch 1 minispore" in stdout
+
+
+def test_cliffs_benchmark_runs(tmp_path):
+    """The adverse-condition scenarios run (here the one without threadpoolctl) and report
+    every peer's step time."""
+    report, stdout = _run("cliffs.py", "--scenarios", "no-threadpoolctl", "--repeats", "1",
+                          "--inner", "1", tmp_path=tmp_path)
+    peers = {row["peer"] for row in report["rows"] if row["scenario"] == "no-threadpoolctl"}
+    assert {"minispore", "ms-graph"} <= peers and "no-threadpoolctl" in stdout

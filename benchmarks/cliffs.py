@@ -1,0 +1,107 @@
+"""Speed off the happy path: LeNet step times under adverse conditions, against the default.
+
+Each scenario runs ``benchmarks/train_lenet.py`` in a fresh process (minispore PyNative,
+minispore GRAPH_MODE and PyTorch interleaved in that process, as always) and reports each
+peer's median step time and its slowdown factor against the same peer in the default scenario.
+The claim to check: minispore's slowdown is no worse than PyTorch's.
+
+Scenarios:
+
+* ``default``: nothing changed;
+* ``no-threadpoolctl``: ``import threadpoolctl`` fails (a shadow module on PYTHONPATH), as in an
+  environment where it is not installed;
+* ``omp-active``: ``OMP_WAIT_POLICY=ACTIVE`` (OpenMP threads spin instead of sleeping);
+* ``busy-core``: a busy Python loop pinned to core 0 for the whole run.
+
+    python benchmarks/cliffs.py [--repeats 5] [--inner 10] [--batches 32] [--json out.json]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = ("minispore", "ms-graph", "torch")
+SCENARIOS = ("default", "no-threadpoolctl", "omp-active", "busy-core")
+
+
+def _busy_core():
+    """A process spinning on core 0 (or wherever the OS puts it, without affinity support)."""
+    code = ("import os\ntry:\n    os.sched_setaffinity(0, {0})\nexcept (AttributeError, OSError):\n"
+            "    pass\nwhile True:\n    pass\n")
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def run_scenario(name, args, workdir):
+    """The train_lenet report of one scenario (a dict), run in a fresh process."""
+    env = dict(os.environ)
+    neighbour = None
+    if name == "no-threadpoolctl":
+        shadow = os.path.join(workdir, "shadow")
+        os.makedirs(shadow, exist_ok=True)
+        with open(os.path.join(shadow, "threadpoolctl.py"), "w", encoding="utf-8") as f:
+            f.write('raise ImportError("threadpoolctl is hidden by benchmarks/cliffs.py")\n')
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (shadow, env.get("PYTHONPATH")) if p)
+    elif name == "omp-active":
+        env["OMP_WAIT_POLICY"] = "ACTIVE"
+    elif name == "busy-core":
+        neighbour = _busy_core()
+    out = os.path.join(workdir, f"{name}.json")
+    cmd = [sys.executable, os.path.join(HERE, "train_lenet.py"), "--repeats", str(args.repeats),
+           "--inner", str(args.inner), "--train-batches", args.batches, "--infer-batches",
+           args.batches, "--json", out]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+    if proc.returncode != 0:
+        raise SystemExit(f"cliffs.py: scenario {name} failed:\n{proc.stderr[-2000:]}")
+    with open(out, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def medians(report):
+    """{(kind, batch, peer): median ms} from a train_lenet report."""
+    out = {}
+    for kind in ("train", "inference"):
+        for batch, peers in report.get(kind, {}).items():
+            for peer, row in peers.items():
+                out[(kind, str(batch), peer)] = row["median_ms"]
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--inner", type=int, default=10)
+    ap.add_argument("--batches", default="32")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.scenarios.split(","):
+            print(f"running {name} ...", flush=True)
+            results[name] = run_scenario(name, args, workdir)
+    base = medians(results["default"]) if "default" in results else {}
+    print(f"\n{'scenario':<18}{'what':<14}{'peer':<11}{'median ms':>10}{'slowdown':>10}")
+    table = []
+    for name, report in results.items():
+        for (kind, batch, peer), ms in sorted(medians(report).items()):
+            ref = base.get((kind, batch, peer))
+            factor = ms / ref if ref else None
+            table.append({"scenario": name, "kind": kind, "batch": batch, "peer": peer,
+                          "median_ms": ms, "slowdown": factor})
+            print(f"{name:<18}{kind + ' b' + batch:<14}{peer:<11}{ms:>10.3f}"
+                  f"{'' if factor is None else f'{factor:>9.2f}x'}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"rows": table, "reports": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
