@@ -17,7 +17,9 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from minispore import _plotting  # noqa: E402
 
-COLORS = {"minispore": "tab:blue", "torch": "tab:orange", "mindspore": "tab:green",
+COLORS = {"minispore": "tab:blue", "ms-graph": "tab:cyan", "torch": "tab:orange",
+          "mindspore": "tab:green", "processes": "tab:purple", "threads": "tab:olive",
+          "serial": "tab:gray",
           "numpy": "tab:gray", "raw": "tab:gray"}
 _hinted = []
 
@@ -70,7 +72,8 @@ def lenet_figure(report):
             for batch, res in sorted(report.get(kind, {}).items(), key=lambda kv: int(kv[0]))]
     if not rows:
         raise ValueError("train_lenet report: no 'train' or 'inference' results to draw")
-    peers = [p for p in ("minispore", "torch", "mindspore") if any(p in r for *_, r in rows)]
+    peers = [p for p in ("minispore", "ms-graph", "torch", "mindspore")
+             if any(p in r for *_, r in rows)]
     groups = [f"{kind} batch {batch}" for kind, batch, _ in rows]
     series = {p: [r[p]["images_per_s"] if p in r else None for *_, r in rows] for p in peers}
     labels = {}
@@ -148,19 +151,100 @@ def checkpoint_figure(report):
                                                "readinto of the same bytes")
 
 
+def resnet_figure(report):
+    """resnet.py: training images/s (epochs 2+) and final test accuracy per framework."""
+    summary = {k: v for k, v in report.get("summary", {}).items() if isinstance(v, dict)}
+    if not summary:
+        raise ValueError("resnet report: no 'summary' to draw")
+    peers = [p for p in ("minispore", "torch") if p in summary]
+    fig = _plotting.new_figure(8, 2.4, dpi=80)
+    axes = fig.subplots(1, 2)
+    for ax, key, unit, fmt in ((axes[0], "images_per_second", "training images/s (epochs 2+)",
+                                "{:,.0f}/s"),
+                               (axes[1], "final_test_accuracy", "final test accuracy (%)",
+                                "{:.2f}%")):
+        scale = 100.0 if key == "final_test_accuracy" else 1.0
+        series = {p: [summary[p][key] * scale] for p in peers}
+        labels = {p: [fmt.format(summary[p][key] * scale)] for p in peers}
+        _grouped_bars(ax, ["ResNet"], series, labels, unit)
+    ratio = report.get("summary", {}).get("speed_ratio_minispore_over_torch")
+    axes[0].set_title("speed" + (f" (minispore {ratio:.2f}x PyTorch's images/s)" if ratio
+                                 else ""), fontsize=9)
+    axes[1].set_title("accuracy, same recipe and seed", fontsize=9)
+    args = report.get("args", {})
+    return fig, caption(report.get("machine"), f"{args.get('epochs', '?')} epochs, batch "
+                                               f"{args.get('batch_size', '?')}, width "
+                                               f"{args.get('width', '?')}")
+
+
+def dataset_workers_figure(report):
+    """dataset_workers.py: rows/s per pipeline for serial, threads and processes; labels give
+    the speed-up over serial."""
+    results = report.get("results")
+    if not results:
+        raise ValueError("dataset_workers report: no 'results' to draw")
+    pipelines = list(dict.fromkeys(r["pipeline"] for r in results))
+    kinds = ("serial", "threads", "processes")
+    cell = {(r["pipeline"], r["kind"]): r for r in results}
+    series = {k: [cell[(p, k)]["rows_per_s"] if (p, k) in cell else None for p in pipelines]
+              for k in kinds}
+    labels = {k: [(f"{cell[(p, k)]['rows_per_s']:,.0f}/s" +
+                   (f", {cell[(p, k)]['ratio_to_serial']:.2f}x serial"
+                    if "ratio_to_serial" in cell[(p, k)] else "")) if (p, k) in cell else None
+                  for p in pipelines] for k in kinds}
+    fig = _plotting.new_figure(8, 0.5 * len(pipelines) * len(kinds) + 1.3, dpi=80)
+    ax = fig.subplots()
+    _grouped_bars(ax, pipelines, series, labels, "rows per second (higher is better)")
+    ax.set_title("dataset pipelines: num_parallel_workers as threads or processes", fontsize=9)
+    return fig, caption(report.get("machine"), f"{report.get('args', {}).get('rows', '?')} rows")
+
+
+def cliffs_figure(report):
+    """cliffs.py: each peer's slowdown against its own default-scenario time (1 = unchanged);
+    without a default scenario in the run, the median step times."""
+    all_rows = report.get("rows", [])
+    rows = [r for r in all_rows if r.get("slowdown") is not None and r["scenario"] != "default"]
+    relative = bool(rows)
+    rows = rows or all_rows
+    if not rows:
+        raise ValueError("cliffs report: no rows to draw")
+    key = "slowdown" if relative else "median_ms"
+    groups = list(dict.fromkeys(f"{r['scenario']}: {r['kind']} b{r['batch']}" for r in rows))
+    peers = list(dict.fromkeys(r["peer"] for r in rows))
+    cell = {(f"{r['scenario']}: {r['kind']} b{r['batch']}", r["peer"]): r[key] for r in rows}
+    series = {p: [cell.get((g, p)) for g in groups] for p in peers}
+    fmt = "{:.2f}x" if relative else "{:.2f} ms"
+    labels = {p: [fmt.format(v) if v else None for v in series[p]] for p in peers}
+    fig = _plotting.new_figure(8, 0.22 * len(groups) * len(peers) + 1.4, dpi=80)
+    ax = fig.subplots()
+    _grouped_bars(ax, groups, series, labels,
+                  "step time / same peer's default time (lower is better)" if relative
+                  else "median ms per step (lower is better)")
+    if relative:
+        ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_title("Off the happy path: slowdown of each peer", fontsize=9)
+    machine = next(iter(report.get("reports", {}).values()), {}).get("machine")
+    return fig, caption(machine)
+
+
 FIGURES = {"train_lenet": lenet_figure, "kernels": kernels_figure,
-           "checkpoint_io": checkpoint_figure}
+           "checkpoint_io": checkpoint_figure, "resnet": resnet_figure,
+           "dataset_workers": dataset_workers_figure, "cliffs": cliffs_figure}
 
 
 def kind_of(report):
     """Which benchmark wrote ``report`` (a loaded --json file)."""
+    if "summary" in report:
+        return "resnet"
     if "results" in report:
-        return "kernels"
+        return "dataset_workers" if report["results"][:1] and "pipeline" in \
+            report["results"][0] else "kernels"
     if "rows" in report:
-        return "checkpoint_io"
+        return "cliffs" if report["rows"][:1] and "scenario" in report["rows"][0] else \
+            "checkpoint_io"
     if "train" in report or "inference" in report:
         return "train_lenet"
-    raise ValueError("not a report of train_lenet.py, kernels.py or checkpoint_io.py")
+    raise ValueError("not a report of a benchmarks/ script")
 
 
 def write_chart(kind, report, path):
@@ -173,7 +257,8 @@ def write_chart(kind, report, path):
         return None
     fig, text = FIGURES[kind](report)
     fig.text(0.01, 0.01, text, fontsize=6.5, color="dimgray", ha="left", va="bottom", wrap=True)
-    left = {"train_lenet": 0.2, "kernels": 0.26, "checkpoint_io": 0.13}[kind]
+    left = {"train_lenet": 0.2, "kernels": 0.26, "checkpoint_io": 0.13, "resnet": 0.13,
+            "dataset_workers": 0.3, "cliffs": 0.3}[kind]
     fig.subplots_adjust(left=left, right=0.97,
                         bottom=min(0.45, 0.5 / fig.get_figheight() + 0.08), top=1 - 0.35 /
                         fig.get_figheight(), wspace=0.55)

@@ -14,6 +14,7 @@ Scenarios:
 * ``busy-core``: a busy Python loop pinned to core 0 for the whole run.
 
     python benchmarks/cliffs.py [--repeats 5] [--inner 10] [--batches 32] [--json out.json]
+                                [--plot [out.png]]
 """
 import argparse
 import json
@@ -81,6 +82,9 @@ def main(argv=None):
     ap.add_argument("--batches", default="32")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG "
+                    "defaults to the --json name with .png, else cliffs.png")
     args = ap.parse_args(argv)
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
@@ -98,9 +102,14 @@ def main(argv=None):
                           "median_ms": ms, "slowdown": factor})
             print(f"{name:<18}{kind + ' b' + batch:<14}{peer:<11}{ms:>10.3f}"
                   f"{'' if factor is None else f'{factor:>9.2f}x'}")
+    report = {"rows": table, "reports": results}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"rows": table, "reports": results}, f, indent=1)
+            json.dump(report, f, indent=1)
+    if args.plot is not None:
+        sys.path.insert(0, HERE)
+        from _plot import default_path, write_chart
+        write_chart("cliffs", report, args.plot or default_path("cliffs", args.json))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=6000)
     parser.add_argument("--json", help="write the report here")
+    parser.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                        help="also draw the results as a chart (needs matplotlib); PNG "
+                        "defaults to the --json name with .png, else dataset_workers.png")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (args.rows, 28, 28, 1), dtype=np.uint8)
@@ -93,8 +96,13 @@ def main():
                             "rows_per_s": speed, "ratio_to_serial": speed / serial})
             line.append(f"{workers} {kind} {speed:8.0f} rows/s ({speed / serial:.2f}x)")
         print(" | ".join(line))
+    report = {"args": vars(args), "machine": machine(), "results": results}
     if args.json:
-        write_json(args.json, {"args": vars(args), "machine": machine(), "results": results})
+        write_json(args.json, report)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("dataset_workers", report,
+                    args.plot or default_path("dataset_workers", args.json))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-torch", action="store_true", help="measure minispore only")
     p.add_argument("--json", help="write the report here")
+    p.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                   help="also draw the results as a chart (needs matplotlib); PNG "
+                   "defaults to the --json name with .png, else resnet.png")
     return p.parse_args(argv)
 
 
@@ -174,6 +177,9 @@ def main(argv=None):
               "rows": rows, "summary": summary}
     if args.json:
         write_json(args.json, report)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("resnet", report, args.plot or default_path("resnet", args.json))
     return report
 
 
