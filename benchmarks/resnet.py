@@ -124,7 +124,7 @@ class Torch:
 def main(argv=None):
     args = parse_args(argv)
     threads = set_threads(args.threads)
-    _data = model_module("_data")
+    _data = model_module("resnet_data")
     import minispore.dataset as ds
     train_dir, test_dir, described = _data.resolve(args.data)
     ds.config.set_seed(args.seed)
