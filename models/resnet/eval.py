@@ -17,7 +17,7 @@ import numpy as np                                                     # noqa: E
 import minispore.nn as nn                                              # noqa: E402
 from minispore import Model, load_checkpoint, load_param_into_net      # noqa: E402
 
-import resnet_data as _data  # noqa: E402
+import resnet_data as _data                                             # noqa: E402
 from resnet import ResNetSmall                                         # noqa: E402
 
 

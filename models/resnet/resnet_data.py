@@ -1,4 +1,5 @@
-"""Data for the ResNet scripts: where Fashion-MNIST is, and the train / eval pipelines.
+"""Data for the ResNet scripts: where Fashion-MNIST is, and the train / eval pipelines (named
+apart from models/lenet/_data.py so that both scripts can run in one process).
 
 ``--data DIR`` names a folder with ``train/`` and ``test/`` subfolders holding the IDX files
 (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,

@@ -26,7 +26,7 @@ from minispore import Model, load_checkpoint, load_param_into_net       # noqa: 
 from minispore.train.callback import (Callback, CheckpointConfig,       # noqa: E402
                                       LossMonitor, ModelCheckpoint)
 
-import resnet_data as _data  # noqa: E402
+import resnet_data as _data                                             # noqa: E402
 from resnet import ResNetSmall                                          # noqa: E402
 
 PREFIX = "resnet"
