@@ -1,4 +1,4 @@
-"""Run under ``mpiexec -n 2`` by tests/test_data_parallel.py and tests/test_communication.py.
+"""Run under ``mpiexec -n 2`` by tests/communication/test_data_parallel.py and tests/communication/test_communication.py.
 
 ``python _dp_worker.py MODE OUT_DIR``; every check is an assert, so a wrong value fails this
 rank, which (after ``init()``) aborts the job and makes mpiexec exit non-zero.

@@ -1,4 +1,5 @@
-"""Shared test settings: JIT-friendly hypothesis profile, importable models/lenet, a seed."""
+"""Shared test settings: JIT-friendly hypothesis profile, importable models/lenet and test
+helpers, a seed."""
 import os
 import sys
 
@@ -8,6 +9,9 @@ from hypothesis import HealthCheck, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models", "lenet"))
+# The tests live in folders mirroring the package (tests/nn, tests/train, ...); the helpers they
+# share (gradcheck, reference, _idx, ...) stay here.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # numba compiles on first call, so the first example of a property test can take seconds.
 settings.register_profile("ci", deadline=None, max_examples=25,

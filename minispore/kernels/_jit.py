@@ -1,7 +1,7 @@
 """Every numba flag minispore uses, in one place.
 
 Kernels are decorated with :func:`njit` from this module, never with ``numba.njit`` directly
-(``tests/test_kernels.py`` fails on a hard-coded flag elsewhere). Compilation is lazy: no
+(``tests/kernels/test_kernels.py`` fails on a hard-coded flag elsewhere). Compilation is lazy: no
 signatures are given, so nothing compiles at import and each dtype compiles on first call.
 
 Threading choice: kernels whose ``prange`` loop writes disjoint slices are compiled with

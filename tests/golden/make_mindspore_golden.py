@@ -6,7 +6,7 @@
 Writes, next to this script, ``*.ckpt`` / ``*.safetensors`` files made by ``mindspore.save_checkpoint``
 and ``expected.npz`` + ``expected.json`` describing what each file holds (entry order, tensor types,
 shapes, values; sha256 of each LeNet array instead of the values to keep the folder small).
-The tests (``tests/test_serialization_golden.py``) load every file with minispore, compare the
+The tests (``tests/train/test_serialization_golden.py``) load every file with minispore, compare the
 values, and write the same values with minispore expecting identical bytes.
 """
 import hashlib

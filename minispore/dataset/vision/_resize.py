@@ -10,7 +10,7 @@ Where OpenCV's own code takes a different branch we take it too:
   * exactly 2x downscale in both axes: OpenCV switches to ``INTER_AREA`` (2x2 mean, round half up);
   * the vertical pass uses OpenCV's SIMD formula ``((h0>>4)*b0>>16) + ((h1>>4)*b1>>16) + 2 >> 2``
     on every column (its scalar formula ``(h0*b0 + h1*b1 + 2^21) >> 22`` differs by 1 at times).
-    The 28->32 case matches OpenCV 4.11 (spec); all sizes in tests/test_vision.py also matched
+    The 28->32 case matches OpenCV 4.11 (spec); all sizes in tests/dataset/test_vision.py also matched
     opencv-python-headless 5.0 pixel for pixel (2x downscale, odd sizes, 3 channels, upscale).
 """
 import numpy as np

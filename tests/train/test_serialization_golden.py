@@ -11,7 +11,7 @@ from minispore import Parameter, Tensor
 from minispore.common import dtype as mstype
 from minispore.train import load_checkpoint, load_param_into_net, save_checkpoint
 
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden")
 with open(os.path.join(GOLDEN, "expected.json"), encoding="utf-8") as _f:
     EXPECTED = json.load(_f)["files"]
 ARRAYS = np.load(os.path.join(GOLDEN, "expected.npz"))

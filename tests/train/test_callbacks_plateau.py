@@ -12,7 +12,7 @@ import minispore as ms
 from minispore import nn
 from minispore.train import (Callback, EarlyStopping, LambdaCallback, LearningRateScheduler,
                              ReduceLROnPlateau)
-from tests._train_helpers import make_data, make_dataset, make_model, make_net
+from _train_helpers import make_data, make_dataset, make_model, make_net
 
 
 class Script(Callback):

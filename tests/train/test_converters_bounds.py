@@ -19,7 +19,7 @@ from minispore.train._torch.allowlist import brief
 from minispore.train.converters import ConversionError, CorruptFileError, load_pytorch
 
 _CASES = amplification_payloads()
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize("name", [c[0] for c in _CASES])

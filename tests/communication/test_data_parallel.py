@@ -182,7 +182,7 @@ def test_lenet_train_script_runs_data_parallel_under_mpiexec(tmp_path):
     import sys
 
     from _mpi import ROOT, _mpiexec, clean_env
-    from test_app_train import _load, write_idx
+    from _idx import load_lenet as _load, write_idx
     data = write_idx(tmp_path / "idx")
     ckpt_dir = tmp_path / "run"
     cmd = [_mpiexec(), "-n", "2", sys.executable, f"{ROOT}/models/lenet/train.py", "--data",

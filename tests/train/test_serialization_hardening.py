@@ -14,7 +14,7 @@ import pytest
 
 from minispore.train import _ckpt_io, load_checkpoint, save_checkpoint, wait_async_saves
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ---- 3: async races ---------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from minispore.train.callback._plot import smooth
 
 from _png import check_png
 from _train_helpers import make_data, make_dataset, make_net
-from test_app_train import _load, write_idx
+from _idx import load_lenet as _load, write_idx
 
 pytest.importorskip("matplotlib", reason="the picture paths need matplotlib (the plot extra)")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HINT = "pip install matplotlib"
 
 

@@ -39,7 +39,7 @@ def test_lenet_reaches_95_5_percent_on_the_bundled_real_digits():
     from dataset_process import create_dataset
     from minispore import Model, dataset
 
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datasets",
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "datasets",
                         "mnist_5k")
     set_seed(1)
     dataset.config.set_seed(1)

@@ -12,7 +12,7 @@ from minispore import Parameter, Tensor, nn, ops
 from minispore.common import dtype as mstype
 from minispore.common.initializer import One, Normal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_tensor_function_and_from_numpy():

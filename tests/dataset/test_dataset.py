@@ -1,7 +1,5 @@
 """MnistDataset, sources and pipeline nodes on IDX files the tests write themselves."""
-import gzip
 import os
-import struct
 
 import numpy as np
 import pytest
@@ -13,31 +11,10 @@ from minispore.common import dtype as mstype
 from minispore.common.tensor import Tensor
 from minispore.dataset import transforms, vision
 
-SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+from _idx import NAMES, make_data, write_mnist  # noqa: F401
+
+SHARED = os.path.normpath(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "..",
                                        "shared", "datasets"))
-NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
-
-
-def idx_bytes(array, magic):
-    return struct.pack(">" + "I" * (1 + array.ndim), magic, *array.shape) + array.tobytes()
-
-
-def write_mnist(folder, images, labels, split="train", gz=False, image_magic=2051,
-                label_magic=2049):
-    os.makedirs(folder, exist_ok=True)
-    img_name, lbl_name = NAMES[split]
-    for name, data in ((img_name, idx_bytes(images, image_magic)),
-                       (lbl_name, idx_bytes(labels, label_magic))):
-        path = os.path.join(folder, name + (".gz" if gz else ""))
-        with (gzip.open(path, "wb") if gz else open(path, "wb")) as f:
-            f.write(data)
-    return str(folder)
-
-
-def make_data(n, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, 28, 28), np.uint8), (np.arange(n) % 10).astype(np.uint8)
 
 
 def collect(dataset, column=1, **kw):

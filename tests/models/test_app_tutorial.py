@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from minispore import load_checkpoint
-from test_app_train import write_idx
+from _idx import write_idx
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NET = ["conv1.weight", "conv2.weight", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias",
        "fc3.weight", "fc3.bias"]
 OPT = ["global_step", "learning_rate", "momentum"] + ["moments." + n for n in NET]  # MindSpore 2.x

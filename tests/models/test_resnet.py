@@ -10,9 +10,9 @@ import pytest
 
 import minispore as ms
 from minispore import Tensor, nn
-from tests.test_app_train import write_idx
+from _idx import write_idx
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESNET = os.path.join(ROOT, "models", "resnet")
 sys.path.insert(0, RESNET)
 

@@ -166,7 +166,7 @@ def test_two_processes_claim_distinct_prefixes(tmp_path):
     """The lock file serializes processes: 4 processes started together, each saving once."""
     import subprocess
     import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     code = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
             "from minispore.train.callback import ModelCheckpoint, CheckpointConfig\n"
             "from _train_helpers import make_data, make_dataset, make_model\n"

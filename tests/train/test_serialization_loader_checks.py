@@ -218,7 +218,7 @@ def test_many_tiny_records_load_in_bounded_memory_per_record(tmp_path):
             f"assert len(d) == {n} and all(int(d[f'p{{i}}'].asnumpy()[0]) == i % 251 "
             f"for i in range(0, {n}, 997))\n"
             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)\n")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
                        env=dict(os.environ, PYTHONPATH=root))
     assert r.returncode == 0, r.stderr[-2000:]

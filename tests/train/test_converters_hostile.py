@@ -17,7 +17,7 @@ from hostile_pth import code_payloads, structural_payloads, tensor_pickle, torch
 from minispore.train.converters import (ConversionError, CorruptFileError, Limits,
                                         UnsafePickleError, load_pytorch)
 
-GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "pth")
+GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "pth")
 
 
 def _ids(cases):

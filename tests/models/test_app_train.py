@@ -1,40 +1,13 @@
 """models/lenet/train.py and eval.py on a tiny generated IDX dataset (96 train / 32 test images):
 same seed -> same checkpoint bytes, resume == uninterrupted run, the metrics log, clear errors."""
-import importlib.util
 import json
 import os
-import struct
 
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LENET = os.path.join(ROOT, "models", "lenet")
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"lenet_app_{name}",
-                                                  os.path.join(LENET, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_idx(folder, n_train=96, n_test=32, seed=0):
-    """MNIST-layout IDX files with blobby random digits: folder/train, folder/test."""
-    rng = np.random.default_rng(seed)
-    for split, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
-        for i, lab in enumerate(labels):       # a class-dependent bright square
-            r, c = 4 + 2 * (lab % 5), 4 + 8 * (lab // 5)
-            images[i, r:r + 8, c:c + 8] = 250
-        os.makedirs(os.path.join(folder, split), exist_ok=True)
-        with open(os.path.join(folder, split, f"{prefix}-images-idx3-ubyte"), "wb") as f:
-            f.write(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
-        with open(os.path.join(folder, split, f"{prefix}-labels-idx1-ubyte"), "wb") as f:
-            f.write(struct.pack(">II", 2049, n) + labels.tobytes())
-    return str(folder)
+from _idx import write_idx
+from _idx import load_lenet as _load
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from minispore.common import dtype as mstype
 from minispore.train.converters import (ConversionError, load_npz, load_params, load_pytorch,
                                         pytorch2mindspore, save_npz, save_params, to_param_list)
 
-GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "pth")
+GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden", "pth")
 _NP_TO_MS = {np.dtype(k): v for k, v in [("float32", mstype.float32), ("float16", mstype.float16),
                                          ("float64", mstype.float64), ("int64", mstype.int64),
                                          ("int32", mstype.int32), ("uint8", mstype.uint8),

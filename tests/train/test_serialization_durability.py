@@ -13,7 +13,7 @@ import pytest
 from minispore import Parameter, Tensor
 from minispore.train import _ckpt_io, load_checkpoint, save_checkpoint, wait_async_saves
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 _SLOW_SAVER = textwrap.dedent("""
     import sys, time, numpy as np

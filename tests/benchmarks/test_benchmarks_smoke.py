@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _run(script, *args, tmp_path):
@@ -53,7 +53,7 @@ def test_checkpoint_io_benchmark_runs(tmp_path):
 def test_train_lenet_pipeline_epoch_runs(tmp_path):
     """The full-epoch comparison (fetch + train vs train, in the same epoch) on 96 IDX digits
     written here."""
-    from test_dataset import make_data, write_mnist
+    from _idx import make_data, write_mnist
     images, labels = make_data(96)
     data = write_mnist(tmp_path / "mnist", images, labels)
     report, stdout = _run("train_lenet.py", "--repeats", "1", "--inner", "1",
@@ -73,7 +73,7 @@ def test_dataset_workers_benchmark_runs(tmp_path):
 
 
 def test_resnet_benchmark_runs(tmp_path):
-    from tests.test_app_train import write_idx
+    from _idx import write_idx
     data = write_idx(tmp_path / "idx", n_train=64, n_test=16)
     report, stdout = _run("resnet.py", "--data", data, "--epochs", "1", "--width", "4",
                           "--batch-size", "16", tmp_path=tmp_path)

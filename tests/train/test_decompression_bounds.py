@@ -15,7 +15,7 @@ import pytest
 
 from hostile_pth import tensor_pickle
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MB = 1 << 20
 
 
