@@ -3,7 +3,7 @@
 Not protoc output: the descriptor is built at import with ``descriptor_pb2`` so that it works with
 any protobuf runtime from 4.21 to 7.x (protoc-generated modules pin the runtime through
 ``ValidateProtobufRuntimeVersion``). It mirrors ``checkpoint.proto`` beside this file field by field;
-``tests/test_serialization_proto.py`` checks both agree.
+``tests/train/test_serialization_proto.py`` checks both agree.
 
 minispore's own reader and writer do not use these classes (they stream over a memory map with no
 2 GB limit); they are here as the schema's executable form and as an independent oracle in tests.
