@@ -23,8 +23,9 @@ sys.path.insert(0, HERE)
 import minispore as ms                                                  # noqa: E402
 import minispore.nn as nn                                               # noqa: E402
 from minispore import Model, load_checkpoint, load_param_into_net       # noqa: E402
-from minispore.train.callback import (Callback, CheckpointConfig,       # noqa: E402
-                                      LossMonitor, ModelCheckpoint)
+from minispore.train.callback import (CheckpointConfig, EpochReport,    # noqa: E402
+                                      LossMonitor, ModelCheckpoint, ProgressBar,
+                                      TrainingCurves)
 
 import resnet_data as _data                                             # noqa: E402
 from resnet import ResNetSmall                                          # noqa: E402
@@ -58,6 +59,9 @@ def parse_args(argv=None):
                    help="checkpoints go here. Default: ./runs/resnet.")
     p.add_argument("--keep-max", type=int, default=5, help="checkpoints kept. Default: 5.")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint of this script.")
+    p.add_argument("--no-plot", action="store_true",
+                   help="do not draw <ckpt-dir>/resnet_metrics.png (loss / accuracy curves; "
+                        "needs matplotlib)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "width", "keep_max", "workers"):
         if getattr(args, name) < 1:
@@ -95,33 +99,6 @@ def restore(train_net, path, epochs):
     return done
 
 
-class EpochReport(Callback):
-    """After each epoch: mean training loss, test accuracy, images/s; kept in ``rows``."""
-
-    def __init__(self, model, test_data, batch_size):
-        super().__init__()
-        self.model, self.test_data, self.batch_size = model, test_data, batch_size
-        self.rows = []
-
-    def on_train_epoch_begin(self, run_context):
-        self._start, self._losses = time.perf_counter(), []
-
-    def on_train_step_end(self, run_context):
-        self._losses.append(float(run_context.original_args().net_outputs.asnumpy()))
-
-    def on_train_epoch_end(self, run_context):
-        cb = run_context.original_args()
-        seconds = time.perf_counter() - self._start
-        accuracy = self.model.eval(self.test_data)["accuracy"]
-        row = {"epoch": cb.cur_epoch_num, "loss": sum(self._losses) / len(self._losses),
-               "test_accuracy": float(accuracy),
-               "images_per_second": len(self._losses) * self.batch_size / seconds}
-        self.rows.append(row)
-        print(f"epoch {row['epoch']}: loss {row['loss']:.4f}  test accuracy "
-              f"{100 * row['test_accuracy']:.2f}%  {row['images_per_second']:.0f} img/s "
-              f"({seconds:.1f} s)", flush=True)
-
-
 def run(args):
     """Train as ``args`` says; returns the final accuracy, checkpoint path and per-epoch rows."""
     train_dir, test_dir, described = _data.resolve(args.data)
@@ -148,10 +125,19 @@ def run(args):
                               append_info=["epoch_num", "step_num",
                                            {"step_num": initial_epoch * steps}])
     checkpoint = ModelCheckpoint(prefix=PREFIX, directory=args.ckpt_dir, config=config)
-    report = EpochReport(model, test_data, args.batch_size)
+    log_path = os.path.join(checkpoint.directory, f"{checkpoint.prefix}_metrics.jsonl")
+    progress = ProgressBar(args.batch_size, live=False)
+    report = EpochReport(model, test_data, progress, log_path,
+                         ckpt_name=lambda e, s: f"{checkpoint.prefix}-{e}_{s}.ckpt")
+    callbacks = [checkpoint, LossMonitor(0), progress, report]
+    if not args.no_plot:
+        callbacks.append(TrainingCurves(os.path.splitext(log_path)[0] + ".png",
+                                        metrics_log=log_path,
+                                        title=f"ResNetSmall(width={args.width}), batch "
+                                              f"{args.batch_size}, Momentum({args.lr}, "
+                                              f"{args.momentum}), seed {args.seed}"))
     start = time.perf_counter()
-    model.train(args.epochs, train_data, callbacks=[checkpoint, LossMonitor(0), report],
-                initial_epoch=initial_epoch)
+    model.train(args.epochs, train_data, callbacks=callbacks, initial_epoch=initial_epoch)
     final = report.rows[-1]["test_accuracy"]
     print(f"Final test accuracy {100 * final:.2f}% after epoch {args.epochs}; "
           f"{time.perf_counter() - start:.1f} s; checkpoint {checkpoint.latest_ckpt_file_name}")
