@@ -17,7 +17,9 @@ leaves BLAS alone.
 Environment overrides (read once, at import):
 
 * ``MINISPORE_NUMBA_CACHE=0``  -- do not cache compiled code on disk (default: cache, so a
-  second process starts warm; numba's own ``NUMBA_CACHE_DIR`` chooses where).
+  second process starts warm; numba's own ``NUMBA_CACHE_DIR`` chooses where). Only the default
+  flags are cached: numba's cache does not tell kernels compiled with other flags apart, so
+  ``MINISPORE_NUMBA_PARALLEL=0`` or ``MINISPORE_FASTMATH`` compile in every process.
 * ``MINISPORE_FASTMATH=1`` or a comma list such as ``contract,reassoc`` -- off by default:
   reassociation changes summation order against the reference. ``nnan``/``ninf`` are never
   sensible here because max-pool relies on ``-inf`` and NaN must propagate.
@@ -28,7 +30,7 @@ import os
 
 import numba
 
-__all__ = ["njit", "prange", "CACHE", "FASTMATH", "PARALLEL"]
+__all__ = ["njit", "prange", "CACHE", "FASTMATH", "PARALLEL", "DEFAULT_FLAGS"]
 
 
 def _flag(name, default):
@@ -45,9 +47,14 @@ def _fastmath_from_env():
     return set(part.strip() for part in value.split(",") if part.strip())
 
 
-CACHE = _flag("MINISPORE_NUMBA_CACHE", "1")
 FASTMATH = _fastmath_from_env()
 PARALLEL = _flag("MINISPORE_NUMBA_PARALLEL", "1")
+# numba's on-disk cache is keyed by the function and its argument types, not by the flags it was
+# compiled with: a cache filled by a parallel run would be loaded, parallel, by a run that asked
+# for serial kernels (measured: MINISPORE_NUMBA_PARALLEL=0 still ran max-pool in OpenMP). So
+# only the default flags use the disk cache; any other setting compiles afresh in each process.
+DEFAULT_FLAGS = PARALLEL and not FASTMATH
+CACHE = _flag("MINISPORE_NUMBA_CACHE", "1") and DEFAULT_FLAGS
 prange = numba.prange
 
 

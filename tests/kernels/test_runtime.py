@@ -208,3 +208,18 @@ def test_pooled_outputs_held_by_tensors_are_never_overwritten():
     y2 = ops.relu(x2)
     np.testing.assert_array_equal(y1.asnumpy(), kept)
     np.testing.assert_array_equal(y2.asnumpy(), np.maximum(x2.asnumpy(), 0))
+
+
+def test_serial_switch_is_honoured_even_with_a_warm_parallel_cache():
+    """numba's disk cache does not tell flags apart, so MINISPORE_NUMBA_PARALLEL=0 must not load
+    the parallel kernels an earlier run cached: after a max-pool, no parallel region has run."""
+    code = ("import numpy as np, numba\nfrom minispore.ops import _array_api as A\n"
+            "x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)\n"
+            "A.max_pool2d_forward(x, 2, 2)\n"
+            "try:\n    print(numba.threading_layer())\nexcept ValueError:\n    print('serial')\n")
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "MINISPORE_NUMBA_PARALLEL": "1"}, check=True)
+    serial = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "MINISPORE_NUMBA_PARALLEL": "0"}, check=True)
+    assert warm.stdout.strip() != "serial"  # the parallel run used a threading layer
+    assert serial.stdout.strip() == "serial"
