@@ -171,6 +171,9 @@ def layer_cases(rng):
     """(name, gflop, peers) for the layer kernels (BatchNorm, ...) at small-CNN shapes: each
     primitive's forward and its backward (all inputs' gradients) against torch's aten kernels."""
     from minispore.ops.function import nn_func as NF
+    from minispore.ops.function import activation_func as NA
+    from minispore.ops.function import normalization_func as NN
+    from minispore.ops.function import rnn_func as NR
     f32 = lambda *s: rng.uniform(-1, 1, s).astype(np.float32)  # noqa: E731
     cases = []
 
@@ -180,13 +183,13 @@ def layer_cases(rng):
     xb, dyb = f32(32, 16, 16, 16), f32(32, 16, 16, 16)
     g, b = f32(16) + 1, f32(16)
     rm, rv = np.zeros(16, np.float32), np.ones(16, np.float32)
-    _, bnode = ms.forward_node(NF.BatchNorm, xb, g, b, running=(rm, rv), training=True,
+    _, bnode = ms.forward_node(NN.BatchNorm, xb, g, b, running=(rm, rv), training=True,
                               momentum=0.1, eps=1e-5)
     tx, tg, tb, tdy, trm, trv = t(xb), t(g), t(b), t(dyb), t(rm), t(rv)
     tstats = torch and torch.ops.aten.native_batch_norm(tx, tg, tb, trm.clone(), trv.clone(),
                                                         True, 0.1, 1e-5)
     cases.append(("batchnorm2d train fwd", None, {
-        "minispore": lambda: ms.forward_node(NF.BatchNorm, xb, g, b, running=(rm, rv),
+        "minispore": lambda: ms.forward_node(NN.BatchNorm, xb, g, b, running=(rm, rv),
                                              training=True, momentum=0.1, eps=1e-5),
         "numpy": None,
         "torch": torch and (lambda: F.batch_norm(tx, trm, trv, tg, tb, True, 0.1, 1e-5))}))
@@ -216,20 +219,20 @@ def layer_cases(rng):
                 ty, txg, tdy, retain_graph=True))}))
     xg, dyg = f32(32, 64, 16, 16) * 3, f32(32, 64, 16, 16)
     txg_, tdyg = t(xg), t(dyg)
-    _, gnode = ms.forward_node(NF.GeLU, xg, tanh_approx=False)
+    _, gnode = ms.forward_node(NA.GeLU, xg, tanh_approx=False)
     cases.append(("gelu (erf) fwd (32,64,16,16)", None, {
-        "minispore": lambda: ms.forward_node(NF.GeLU, xg, tanh_approx=False), "numpy": None,
+        "minispore": lambda: ms.forward_node(NA.GeLU, xg, tanh_approx=False), "numpy": None,
         "torch": torch and (lambda: F.gelu(txg_))}))
     cases.append(("gelu (erf) bwd (32,64,16,16)", None, {
         "minispore": lambda: gnode.backward(dyg), "numpy": None,
         "torch": torch and (lambda: torch.ops.aten.gelu_backward(tdyg, txg_))}))
     xl, dyl = f32(32, 64, 256), f32(32, 64, 256)
     wl, bl = f32(256) + 1, f32(256)
-    _, lnode = ms.forward_node(NF.LayerNorm, xl, wl, bl, norm_shape=(256,), eps=1e-5)
+    _, lnode = ms.forward_node(NN.LayerNorm, xl, wl, bl, norm_shape=(256,), eps=1e-5)
     txl, twl, tbl = (torch.tensor(a, requires_grad=True) if torch else None for a in (xl, wl, bl))
     tyl = torch and F.layer_norm(txl, (256,), twl, tbl)
     cases.append(("layernorm fwd (32,64,256)", None, {
-        "minispore": lambda: ms.forward_node(NF.LayerNorm, xl, wl, bl, norm_shape=(256,),
+        "minispore": lambda: ms.forward_node(NN.LayerNorm, xl, wl, bl, norm_shape=(256,),
                                              eps=1e-5), "numpy": None,
         "torch": torch and (lambda: F.layer_norm(t(xl), (256,), t(wl), t(bl)))}))
     cases.append(("layernorm bwd (32,64,256)", None, {
@@ -251,7 +254,7 @@ def layer_cases(rng):
     zero = np.zeros((B, H), np.float32)
 
     def ms_lstm():
-        _, rnode = ms.forward_node(NF.RNNLayer, xr, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM",
+        _, rnode = ms.forward_node(NR.RNNLayer, xr, h0, c0, w_ih, w_hh, b_ih, b_hh, mode="LSTM",
                                    reverse=False, has_c=True, has_bias=True)
         return rnode.backward(dyr, zero, zero)
     tlstm = torch and torch.nn.LSTM(I, H)

@@ -129,7 +129,7 @@ def conv2d_output_hw(in_hw, kernel, stride, padding, dilation):
 
 def forward_node(function, *arrays, **attrs):
     """(output, node): ``function``'s forward on arrays (a primitive class of
-    ``ops.function``, e.g. ``F.BatchNorm``) with every input marked as needing a gradient, so
+    ``ops.function``, e.g. ``normalization_func.BatchNorm``) with every input marked as needing a gradient, so
     ``node.backward(dy)`` returns them all. For the benchmarks of the layer kernels."""
     node = function()
     out = node.forward(*arrays, **attrs)

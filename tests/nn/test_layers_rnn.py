@@ -7,7 +7,7 @@ import pytest
 import minispore as ms
 from minispore import Tensor, nn, ops
 from minispore.common import dtype as mstype
-from minispore.ops.function.nn_func import RNNLayer
+from minispore.ops.function.rnn_func import RNNLayer
 from gradcheck import check_grad
 
 R = np.random.default_rng(51)

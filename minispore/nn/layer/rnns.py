@@ -17,7 +17,7 @@ from ...common import dtype as mstype
 from ...common.parameter import Parameter, ParameterTuple
 from ...common.seed import get_rng
 from ...common.tensor import Tensor
-from ...ops.function.nn_func import RNNLayer
+from ...ops.function.rnn_func import RNNLayer
 from ..cell import Cell
 from ._validation import check_positive_int
 
