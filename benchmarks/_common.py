@@ -112,3 +112,30 @@ def write_json(path, payload):
         with open(path, "w") as f:
             json.dump(payload, f, indent=2)
         print(f"wrote {path}")
+
+
+def torch_lenet(weights):
+    """PyTorch's twin of minispore's LeNet5 (bias-free convolutions), loaded with ``weights``
+    ({name: array}, PyTorch's parameter names)."""
+    import torch  # noqa: PLC0415  (an optional peer)
+    F = torch.nn.functional
+
+    class TorchLeNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
+            self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
+            self.fc1 = torch.nn.Linear(400, 120)
+            self.fc2 = torch.nn.Linear(120, 84)
+            self.fc3 = torch.nn.Linear(84, 10)
+
+        def forward(self, t):
+            t = F.max_pool2d(F.relu(self.conv1(t)), 2, 2)
+            t = F.max_pool2d(F.relu(self.conv2(t)), 2, 2).flatten(1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(t)))))
+
+    net = TorchLeNet()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.from_numpy(weights[name]))
+    return net

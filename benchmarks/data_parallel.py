@@ -34,7 +34,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "models", "lenet"))
 sys.path.insert(0, HERE)
 
-from _common import machine, write_json  # noqa: E402
+from _common import machine, torch_lenet, write_json  # noqa: E402
 
 PAYLOADS = [1 << k for k in range(10, 25, 2)]  # 1 KiB, 4 KiB, ..., 16 MiB
 
@@ -71,7 +71,7 @@ def _torch_step(weights, x, y, threads, distributed):
     if not distributed:
         return torch_steps(weights, x, y)[0]
     F = torch.nn.functional
-    model = _torch_lenet(torch, weights)
+    model = torch_lenet(weights)
     ddp = torch.nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.SGD(ddp.parameters(), lr=0.01, momentum=0.9)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
@@ -83,30 +83,6 @@ def _torch_step(weights, x, y, threads, distributed):
         opt.step()
         return loss
     return step
-
-
-def _torch_lenet(torch, weights):
-    F = torch.nn.functional
-
-    class TorchLeNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
-            self.fc1 = torch.nn.Linear(400, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, 10)
-
-        def forward(self, t):
-            t = F.max_pool2d(F.relu(self.conv1(t)), 2, 2)
-            t = F.max_pool2d(F.relu(self.conv2(t)), 2, 2).flatten(1)
-            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(t)))))
-
-    net = TorchLeNet()
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            p.copy_(torch.from_numpy(weights[name]))
-    return net
 
 
 def _init_torch_distributed(world, rank, size):

@@ -27,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models", "lenet"))
 sys.path.insert(0, HERE)
 
-from _common import interleaved, machine, paired_ratio, set_threads, write_json  # noqa: E402
+from _common import (interleaved, machine, paired_ratio, set_threads, torch_lenet,  # noqa: E402
+                     write_json)
 
 
 def minispore_steps(batch, seed=0):
@@ -67,25 +68,7 @@ def minispore_graph_steps(batch, seed=0):
 def torch_steps(weights, x, y):
     import torch
     F = torch.nn.functional
-
-    class TorchLeNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 6, 5, bias=False)
-            self.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
-            self.fc1 = torch.nn.Linear(400, 120)
-            self.fc2 = torch.nn.Linear(120, 84)
-            self.fc3 = torch.nn.Linear(84, 10)
-
-        def forward(self, t):
-            t = F.max_pool2d(F.relu(self.conv1(t)), 2, 2)
-            t = F.max_pool2d(F.relu(self.conv2(t)), 2, 2).flatten(1)
-            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(t)))))
-
-    net = TorchLeNet()
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            p.copy_(torch.from_numpy(weights[name]))
+    net = torch_lenet(weights)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
 
