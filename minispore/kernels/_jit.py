@@ -30,6 +30,8 @@ import os
 
 import numba
 
+from ._threads import Governed
+
 __all__ = ["njit", "prange", "CACHE", "FASTMATH", "PARALLEL", "DEFAULT_FLAGS"]
 
 
@@ -82,8 +84,9 @@ def njit(fn=None, *, parallel=False, reduction=False, contract=False):
         fastmath = extra | (FASTMATH if isinstance(FASTMATH, set) else set())
 
     def wrap(f):
-        return numba.njit(cache=CACHE, fastmath=fastmath, parallel=bool(parallel and PARALLEL),
-                          nogil=True, error_model="numpy", boundscheck=False)(f)
+        kernel = numba.njit(cache=CACHE, fastmath=fastmath, parallel=bool(parallel and PARALLEL),
+                            nogil=True, error_model="numpy", boundscheck=False)(f)
+        return Governed(kernel) if parallel and PARALLEL else kernel
     return wrap if fn is None else wrap(fn)
 
 
