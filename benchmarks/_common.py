@@ -13,9 +13,15 @@ def set_threads(n):
     info = {}
     try:
         import numba
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+        import minispore.runtime
+        n_numba = min(n, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(n_numba)
+        minispore.runtime.set_num_threads(n_numba)
         info["numba"] = {"threads": numba.get_num_threads(),
-                         "threading_layer": _numba_layer()}
+                         "threading_layer": _numba_layer(),
+                         "minispore_adaptive_threads": minispore.runtime.status()[
+                             "adaptive_threads"]}
     except ImportError:
         pass
     try:

@@ -9,6 +9,7 @@ Also a full epoch through the real data pipeline (``create_dataset`` on an IDX f
 the same number of compute-only steps.
 
     python benchmarks/train_lenet.py [--threads 2] [--repeats 7] [--mode both|pynative|graph]
+                                     [--peers minispore,ms-graph,torch,mindspore]
                                      [--clock wall|cpu] [--data DIR] [--json out.json]
                                      [--plot [out.png]]
 
@@ -114,14 +115,21 @@ def mindspore_steps(weights, x, y):
     return (lambda: train_net(tx, ty)), (lambda: net(tx))
 
 
-def peers(batch, mode="both"):
+PEERS = ("minispore", "ms-graph", "torch", "mindspore")
+
+
+def peers(batch, mode="both", only=PEERS):
+    """{peer: train step}, {peer: inference step} for the peers in ``only`` (torch and
+    MindSpore when importable)."""
     step, infer, weights, x, y = minispore_steps(batch)
     train, inference = {}, {}
-    if mode in ("both", "pynative"):
+    if mode in ("both", "pynative") and "minispore" in only:
         train["minispore"], inference["minispore"] = step, infer
-    if mode in ("both", "graph"):
+    if mode in ("both", "graph") and "ms-graph" in only:
         train["ms-graph"], inference["ms-graph"] = minispore_graph_steps(batch)
     for name, builder in (("torch", torch_steps), ("mindspore", mindspore_steps)):
+        if name not in only:
+            continue
         try:
             s, i = builder(weights, x, y)
         except ImportError:
@@ -188,6 +196,8 @@ def main(argv=None):
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall time (default) or the process's CPU time (steadier on a busy "
                          "host; use with --threads 1)")
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="comma list of peers to run (default: all that are installed)")
     ap.add_argument("--data", default=None, help="IDX folder for the full-epoch pipeline test")
     ap.add_argument("--json", default=None)
     ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
@@ -207,7 +217,7 @@ def main(argv=None):
     wanted = {int(b) for b in args.train_batches.split(",")} | {
         int(b) for b in args.infer_batches.split(",")}
     for batch in sorted(wanted):
-        train, inference = peers(batch, args.mode)
+        train, inference = peers(batch, args.mode, args.peers.split(","))
         for kind, cands, batches in (("train", train, args.train_batches),
                                      ("inference", inference, args.infer_batches)):
             if str(batch) not in batches.split(","):

@@ -48,7 +48,10 @@ def apply(ranks_on_host):
     else:
         n = threads_per_rank(host_cores(), ranks_on_host)
     import numba  # noqa: PLC0415  (only when a count is actually set)
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    from ..kernels import _threads  # noqa: PLC0415
+    n_numba = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n_numba)
+    _threads.set_num_threads(n_numba)  # the cap of minispore's adaptive thread choice
     from ..ops._blas import blas_thread_control  # noqa: PLC0415
     for lib in blas_thread_control():
         lib.set_num_threads(n)

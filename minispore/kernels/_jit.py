@@ -64,7 +64,7 @@ REDUCTION_FASTMATH = {"reassoc", "contract"}
 CONTRACT_FASTMATH = {"contract"}
 
 
-def njit(fn=None, *, parallel=False, reduction=False, contract=False):
+def njit(fn=None, *, parallel=False, reduction=False, contract=False, inline="never"):
     """Compile ``fn`` lazily with minispore's flags.
 
     ``parallel=True`` marks a kernel whose ``prange`` loop writes disjoint slices; it takes
@@ -85,7 +85,8 @@ def njit(fn=None, *, parallel=False, reduction=False, contract=False):
 
     def wrap(f):
         kernel = numba.njit(cache=CACHE, fastmath=fastmath, parallel=bool(parallel and PARALLEL),
-                            nogil=True, error_model="numpy", boundscheck=False)(f)
+                            nogil=True, error_model="numpy", boundscheck=False,
+                            inline=inline)(f)
         return Governed(kernel) if parallel and PARALLEL else kernel
     return wrap if fn is None else wrap(fn)
 

@@ -10,19 +10,20 @@ so the choice is made by timing.
 
 How: each parallel kernel is wrapped in :class:`Governed`. A call *site* is the kernel and the
 shapes of its first array arguments, per Python thread. A site's first call compiles and is not
-timed; the next six alternate the full thread count and one thread; the faster median wins. The
-site then keeps its choice and watches its time: three calls in a row over twice the time it was
-chosen at (a neighbour started), or a probe every 50 calls (doubling to 1,600 while the choice
-holds; a neighbour that left), re-open the comparison. Idle, the cost is the few one-thread probe
-calls (under 1 % of calls); under contention, the same few full-pool calls.
+timed; the next six alternate one thread and the full thread count; then the site runs the count
+with the lower running mean time, and re-measures the other one now and then (see
+:class:`_Site`). Idle, the cost is a few one-thread probe calls (under 1 % of calls); under
+contention, a few full-pool calls.
 
 Results never depend on the thread count (every parallel kernel writes disjoint slices and sums
 in a fixed order), so the choice only changes speed. The thread count is numba's own setting
 of the calling thread (``numba.set_num_threads`` is thread-local): other threads and other
 libraries' pools are untouched. Set the most threads minispore's kernels may use with
-``minispore.runtime.set_num_threads(n)`` or ``MINISPORE_NUM_THREADS`` (default: numba's pool
-size, ``NUMBA_NUM_THREADS``); ``MINISPORE_ADAPTIVE_THREADS=0`` (or
-``runtime.set_adaptive_threads(False)``) always uses that many.
+``minispore.runtime.set_num_threads(n)`` or ``MINISPORE_NUM_THREADS`` (default: numba's thread
+count in the first thread that runs a kernel, i.e. ``NUMBA_NUM_THREADS`` unless
+``numba.set_num_threads`` lowered it before); ``MINISPORE_ADAPTIVE_THREADS=0`` (or
+``runtime.set_adaptive_threads(False)``) always uses that many. After that, numba's thread count
+in a thread that runs minispore kernels is minispore's to set.
 """
 import os
 import threading
@@ -34,10 +35,10 @@ __all__ = ["Governed", "set_num_threads", "get_num_threads", "set_adaptive", "ad
            "site_choices"]
 
 _PROBE_CALLS = 3      # timed calls per thread count when comparing
-_FIRST_INTERVAL = 50  # calls between probes right after a choice changed
-_MAX_INTERVAL = 1600  # ... doubling while the choice holds, up to this
-_SLOW_FACTOR = 2.0    # a call this much slower than the time the choice was made at ...
-_SLOW_CALLS = 3       # ... this many times in a row re-opens the comparison
+_FIRST_INTERVAL = 50  # calls between probes of the other thread count ...
+_MAX_INTERVAL = 1600  # ... doubling each time the probe loses, up to this
+_EMA = 0.1            # weight of the newest call in a thread count's running mean time
+_SWITCH_MARGIN = 1.25  # the count in use is left when its mean exceeds the other's by this
 
 
 def _env_int(name, default):
@@ -58,9 +59,9 @@ _tls = threading.local()
 
 def get_num_threads():
     """The most threads a minispore kernel call may use."""
-    if _settings["max"] is None:
-        pool = numba.config.NUMBA_NUM_THREADS
-        _settings["max"] = max(1, min(pool, _env_int("MINISPORE_NUM_THREADS", pool)))
+    if _settings["max"] is None:  # numba's count in this thread: NUMBA_NUM_THREADS unless set
+        current = numba.get_num_threads()
+        _settings["max"] = max(1, min(current, _env_int("MINISPORE_NUM_THREADS", current)))
     return _settings["max"]
 
 
@@ -97,32 +98,34 @@ def _use_threads(n):
         _tls.threads = n
 
 
-def _median(values):
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
 class _Site:
-    """The thread choice of one kernel at one input shape, in one Python thread."""
+    """The thread choice of one kernel at one input shape, in one Python thread.
+
+    Each thread count has a running mean call time (a mean, not a median: next to a busy
+    process most pool calls are as fast as on an idle machine, but one in four or five waits a
+    whole scheduler time slice, 4-8 ms, for the worker that lost its core; the median hides
+    that and the mean does not). The site runs the count with the lower mean and updates that
+    mean with every call, so a neighbour that starts makes the pool's mean overtake one
+    thread's within a call or two. The count not in use is re-measured (three calls) every
+    ``interval`` calls, because its mean only goes stale: the interval doubles each time the
+    probe loses, or wins only to lose again before the next probe, and starts over when a
+    choice that held for a whole interval is overtaken."""
 
     generation = 0  # bumped by the settings: every site starts over
-    __slots__ = ("gen", "plan", "times", "choice", "chosen_at", "calls", "interval", "slow",
-                 "compiled")
+    __slots__ = ("gen", "most", "plan", "probe", "mean", "choice", "calls", "interval",
+                 "compiled", "probed_switch")
 
     def __init__(self, most):
         self.gen = _Site.generation
+        self.most = most
         self.compiled = False
         self.choice = most
-        self.chosen_at = None
-        self.plan = self._comparison(most, 1)
-        self.times = {}
+        self.mean = {}
+        self.plan = [1, most] * _PROBE_CALLS
+        self.probe = {}
         self.calls = 0
         self.interval = _FIRST_INTERVAL
-        self.slow = 0
-
-    @staticmethod
-    def _comparison(current, other):
-        return [other, current] * _PROBE_CALLS
+        self.probed_switch = False
 
     def next_threads(self):
         return self.plan[0] if self.plan else self.choice
@@ -133,24 +136,34 @@ class _Site:
             return
         if self.plan:
             self.plan.pop(0)
-            self.times.setdefault(n, []).append(seconds)
+            self.probe.setdefault(n, []).append(seconds)
             if not self.plan:
-                self._decide()
+                self._end_probe()
             return
         self.calls += 1
-        self.slow = self.slow + 1 if seconds > _SLOW_FACTOR * self.chosen_at else 0
-        if self.slow >= _SLOW_CALLS or self.calls >= self.interval:
-            other = 1 if self.choice != 1 else get_num_threads()
-            self.plan = self._comparison(self.choice, other)
+        mean = self.mean[n] = (1.0 - _EMA) * self.mean[n] + _EMA * seconds
+        other = self._other()
+        if mean > _SWITCH_MARGIN * self.mean.get(other, float("inf")):
+            if self.probed_switch and self.calls < self.interval:  # a probe's win did not last
+                self.interval = min(2 * self.interval, _MAX_INTERVAL)
+            else:  # conditions changed, or a passing hiccup: look at this count again soon
+                self.interval = _FIRST_INTERVAL
+            self.choice, self.calls, self.probed_switch = other, 0, False
+        elif self.calls >= self.interval:
+            self.plan = [other] * _PROBE_CALLS
 
-    def _decide(self):
-        medians = {n: _median(ts) for n, ts in self.times.items()}
-        best = min(medians, key=lambda n: (medians[n], n))  # a tie goes to fewer threads
-        held = best == self.choice
-        self.interval = min(2 * self.interval, _MAX_INTERVAL) if held else _FIRST_INTERVAL
-        self.choice, self.chosen_at = best, medians[best]
-        self.times = {}
-        self.calls = self.slow = 0
+    def _other(self):
+        return 1 if self.choice != 1 else self.most
+
+    def _end_probe(self):
+        for n, times in self.probe.items():
+            self.mean[n] = sum(times) / len(times)
+        self.probe = {}
+        best = min(self.mean, key=lambda n: (self.mean[n], n))  # a tie goes to fewer threads
+        if self.calls and best == self.choice:  # a probe lost: look again later than before
+            self.interval = min(2 * self.interval, _MAX_INTERVAL)
+        self.probed_switch = bool(self.calls) and best != self.choice
+        self.choice, self.calls = best, 0
 
 
 class Governed:

@@ -10,43 +10,48 @@ loops index slices by the loop variable only (a runtime offset inside the index 
 vectorisation) and strided and contiguous slices never share a variable (that demotes every
 access to the strided layout). The public entry points pick the kernel.
 """
-import numba
 import numpy as np
 
 from ._jit import PARALLEL, njit, prange
-from .conv_flat import conv2d_bwd_input_flat, conv2d_bwd_weight_flat, conv2d_fwd_flat
+from ._threads import get_num_threads
+from .conv_flat import (conv2d_bwd_input_flat, conv2d_bwd_weight_flat, conv2d_fwd_flat,
+                        weights_by_4, workspace)
 
 
-def conv2d_fwd_direct(out, xp, w, sh, sw, dh, dw, group):
-    """out (N,O,OH,OW) = conv(xp (N,C,Hp,Wp), w (O,C/group,KH,KW)); out is overwritten."""
+def conv2d_fwd_direct(out, xp, w, sh, sw, dh, dw, group, empty=np.empty):
+    """out (N,O,OH,OW) = conv(xp (N,C,Hp,Wp), w (O,C/group,KH,KW)); out is overwritten.
+    ``empty(shape, dtype)`` allocates the stride-1 kernels' scratch (a buffer pool, say)."""
     if sh == 1 and sw == 1:
-        conv2d_fwd_flat(out, xp, w, dh, dw, group)
+        ws = _flat_workspace(xp, w, out.shape, dh, dw, group, empty)
+        weights_by_4(ws["w4"], w, group)
+        conv2d_fwd_flat(out, xp, ws["w4"], ws["offs"], group, ws["acc"])
     else:
         _fwd_rows(out, xp, w, sh, sw, dh, dw, group)
 
 
-def conv2d_bwd_input_direct(dxp, dy, w, sh, sw, dh, dw, group):
+def conv2d_bwd_input_direct(dxp, dy, w, sh, sw, dh, dw, group, empty=np.empty):
     """dxp (N,C,Hp,Wp) = d conv / d xp contracted with dy; dxp is overwritten."""
     if sh == 1 and sw == 1:
-        conv2d_bwd_input_flat(dxp, dy, w, dh, dw, group)
+        ws = _flat_workspace(dxp, w, dy.shape, dh, dw, group, empty)
+        weights_by_4(ws["w4"], w, group)
+        conv2d_bwd_input_flat(dxp, dy, ws["w4"], ws["offs"], group, ws["KK"], ws["dyw"])
     else:
         _bwd_input_rows(dxp, dy, w, sh, sw, dh, dw, group)
 
 
-def conv2d_bwd_weight_direct(dwt, dy, xp, sh, sw, dh, dw, group):
+def conv2d_bwd_weight_direct(dwt, dy, xp, sh, sw, dh, dw, group, empty=np.empty):
     """dwt (O,C/group,KH,KW) = sum over n,i,j of dy * xp patch; dwt is overwritten."""
     if sh == 1 and sw == 1:
-        conv2d_bwd_weight_flat(dwt, dy, xp, dh, dw, group, _tap_splits(dwt.shape[0], group))
+        ws = _flat_workspace(xp, dwt, dy.shape, dh, dw, group, empty)
+        conv2d_bwd_weight_flat(dwt, dy, xp, ws["offs"], group, ws["splits"], ws["wacc"],
+                               ws["wd"])
     else:
         _bwd_weight_rows(dwt, dy, xp, sh, sw, dh, dw, group)
 
 
-def _tap_splits(O, group):
-    """Runs of taps per block of 4 output channels so there are >= 2 work items per thread."""
-    if not PARALLEL:
-        return 1
-    blocks = group * ((O // group + 3) // 4)
-    return max(1, -(-2 * numba.get_num_threads() // blocks))
+def _flat_workspace(x, w, out_shape, dh, dw, group, empty):
+    threads = get_num_threads() if PARALLEL else 1
+    return workspace(x.shape, w.shape, out_shape, (dh, dw), group, threads, empty, x.dtype)
 
 
 @njit(parallel=True)

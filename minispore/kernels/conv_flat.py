@@ -43,27 +43,28 @@ def tap_offsets(Cg, KH, KW, H, W, dh, dw):
 
 
 @njit
-def weights_by_4(w, group):
-    """w (O, Cg, KH, KW) as (group * Og4, Cg*KH*KW) rows with each group's output channels
+def weights_by_4(out, w, group):
+    """out (group * Og4, Cg*KH*KW) <- w (O, Cg, KH, KW) as rows, each group's output channels
     padded with zero rows to Og4, a multiple of 4, so every kernel pass handles 4 channels.
     The padded rows' results are never stored (and zero dy rows make them add nothing), so
     an inf in the input cannot turn 0 * inf into a NaN anywhere visible."""
     O = w.shape[0]
     T = w.shape[1] * w.shape[2] * w.shape[3]
     Og = O // group
-    Og4 = (Og + 3) // 4 * 4
+    Og4 = out.shape[0] // group
     wt = w.reshape(O, T)
-    out = np.zeros((group * Og4, T), dtype=w.dtype)
     for g in range(group):
-        for i in range(Og):
+        for i in range(Og4):
             dst = out[g * Og4 + i]
-            src = wt[g * Og + i]
-            for t in range(T):  # an explicit loop: row setitem alone took 3.4 s to compile
-                dst[t] = src[t]
-    return out
+            if i < Og:
+                src = wt[g * Og + i]
+                for t in range(T):  # an explicit loop: row setitem alone took 3.4 s to compile
+                    dst[t] = src[t]
+            else:
+                dst[:] = 0.0
 
 
-@njit(contract=True)
+@njit(contract=True, inline="always")
 def _taps_into4(acc, xg, wt, o, offs, L):
     """acc[i] += sum over taps t of wt[o + i, t] * xg[offs[t]:offs[t]+L] for i < 4: each input
     load feeds 4 channels (1.7x faster than 2 at LeNet's conv2, same sums in the same order)."""
@@ -109,7 +110,7 @@ def _spread(dst, src, W):
             d[j] = s[j]
 
 
-@njit
+@njit(inline="always")
 def _gather(dst, src, W):
     """dst (OH, OW) <- src (L,) with row pitch W."""
     OH, OW = dst.shape
@@ -138,33 +139,35 @@ def _fwd_sample(outn, xn, w4, offs, group, W, acc):
 
 
 @njit(parallel=True)
-def conv2d_fwd_flat(out, xp, w, dh, dw, group):
-    """out (N,O,OH,OW) = stride-1 conv of the padded xp (N,C,H,W) with w; overwritten.
+def conv2d_fwd_flat(out, xp, w4, offs, group, acc):
+    """out (N,O,OH,OW) = stride-1 conv of the padded xp (N,C,H,W); overwritten. ``w4`` from
+    :func:`weights_by_4`, ``offs`` from :func:`tap_offsets`, ``acc`` (N, 4, L) scratch.
 
     The parallel loop only hands samples to :func:`_fwd_sample` (numba compiles a parallel
     loop's body much more slowly than a plain function: keeps the cold first step short)."""
-    N, O, OH, OW = out.shape
+    N = out.shape[0]
     C, H, W = xp.shape[1], xp.shape[2], xp.shape[3]
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    L = (OH - 1) * W + OW
-    offs = tap_offsets(Cg, KH, KW, H, W, dh, dw)
-    w4 = weights_by_4(w, group)
     for n in prange(N):
-        _fwd_sample(out[n], xp[n].reshape(C * H * W), w4, offs, group, W,
-                    np.empty((4, L), out.dtype))
+        _fwd_sample(out[n], xp[n].reshape(C * H * W), w4, offs, group, W, acc[n])
 
 
 @njit(contract=True)
-def _bwd_input_sample(dxn, dyw, w4, offs, group, KK, L):
-    """One sample: dxn (flat padded input planes) from dyw (group*Og4, L), the sample's dy
-    spread at the input's row pitch with zero rows for the padding channels of ``w4``.
+def _bwd_input_sample(dxn, dyn, W, dyw, w4, offs, group, KK, L):
+    """One sample: dxn (flat padded input planes of row pitch W) from dyn (O, OH, OW), which is
+    first spread into the scratch dyw (group*Og4, L) at the input's row pitch, with zero rows
+    for the padding channels of ``w4`` and zero gap columns.
 
     Per kernel tap, two input channels are updated in one pass (their slices never overlap),
     each from 4 output channels' dy rows: 4 dy loads feed 8 multiply-adds (1.35x faster than
     one input channel per pass at LeNet's conv2)."""
     Og4 = w4.shape[0] // group
+    Og = dyn.shape[0] // group
     Cg = offs.shape[0] // KK
     G = dxn.shape[0] // group
+    dyw[:, :] = 0.0
+    for g in range(group):
+        for i in range(Og):
+            _spread(dyw[g * Og4 + i], dyn[g * Og + i], W)
     dxn[:] = 0.0
     for g in range(group):
         dxg = dxn[g * G:(g + 1) * G]
@@ -190,45 +193,38 @@ def _bwd_input_sample(dxn, dyw, w4, offs, group, KK, L):
 
 
 @njit(parallel=True)
-def conv2d_bwd_input_flat(dxp, dy, w, dh, dw, group):
-    """dxp (N,C,H,W) = gradient of the stride-1 conv wrt its padded input; overwritten."""
-    N, O, OH, OW = dy.shape
+def conv2d_bwd_input_flat(dxp, dy, w4, offs, group, KK, dyw):
+    """dxp (N,C,H,W) = gradient of the stride-1 conv wrt its padded input; overwritten.
+    ``dyw`` (N, group*Og4, L) is scratch (zeroed here: the padding channels' rows and the
+    gap columns between output rows must add nothing)."""
+    N = dy.shape[0]
     C, H, W = dxp.shape[1], dxp.shape[2], dxp.shape[3]
-    Cg, KH, KW = w.shape[1], w.shape[2], w.shape[3]
-    Og = O // group
-    L = (OH - 1) * W + OW
-    offs = tap_offsets(Cg, KH, KW, H, W, dh, dw)
-    w4 = weights_by_4(w, group)
-    Og4 = w4.shape[0] // group
+    L = dyw.shape[2]
     for n in prange(N):
-        dyw = np.zeros((w4.shape[0], L), dtype=dy.dtype)
-        for g in range(group):
-            for i in range(Og):
-                _spread(dyw[g * Og4 + i], dy[n, g * Og + i], W)
-        _bwd_input_sample(dxp[n].reshape(C * H * W), dyw, w4, offs, group, KH * KW, L)
+        _bwd_input_sample(dxp[n].reshape(C * H * W), dy[n], W, dyw[n], w4, offs, group, KK, L)
 
 
 @njit(parallel=True, reduction=True)
-def conv2d_bwd_weight_flat(dwt, dy, xp, dh, dw, group, splits):
+def conv2d_bwd_weight_flat(dwt, dy, xp, offs, group, splits, acc, dd):
     """dwt (O,C/group,KH,KW) = sum over n, i, j of dy * the stride-1 input patch; overwritten.
+    ``acc`` (items, 4, T) float64 and ``dd`` (items, 4, L) are scratch, items =
+    group * ceil(Og/4) * splits (:func:`workspace`).
 
     Work item = (block of 4 output channels, one of ``splits`` runs of taps); within an item
     the samples go in order and, per sample, 4 taps x 4 channels = 16 dot products share their
     loads while that sample's planes stay in L1 (a block short of 4 channels runs with zero dy
     rows). Each per-sample dot product is summed in the kernel's dtype (vectorised) and the
-    per-sample sums are added in float64, in sample order, so ``splits`` (chosen from the
-    thread count) never changes the result."""
+    per-sample sums are added in float64, in sample order, so ``splits`` never changes the
+    result."""
     N, O, OH, OW = dy.shape
     C, H, W = xp.shape[1], xp.shape[2], xp.shape[3]
     Cg, KH, KW = dwt.shape[1], dwt.shape[2], dwt.shape[3]
     Og = O // group
-    L = (OH - 1) * W + OW
+    L = dd.shape[2]
     G = Cg * H * W
     T = Cg * KH * KW
-    offs = tap_offsets(Cg, KH, KW, H, W, dh, dw)
     blocks_per_group = (Og + 3) // 4
     tap_groups = (T + TAPS - 1) // TAPS
-    splits = max(1, min(splits, tap_groups))
     dwf = dwt.reshape(O, T)
     for item in prange(group * blocks_per_group * splits):
         block = item // splits
@@ -238,16 +234,41 @@ def conv2d_bwd_weight_flat(dwt, dy, xp, dh, dw, group, splits):
         nb = min(4, (g + 1) * Og - o)
         t_begin = TAPS * (tap_groups * part // splits)
         t_end = min(T, TAPS * (tap_groups * (part + 1) // splits))
-        acc = np.zeros((4, T), dtype=np.float64)
-        d = np.zeros((4, L), dtype=dy.dtype)
+        a = acc[item]
+        d = dd[item]
+        a[:, :] = 0.0
+        d[:, :] = 0.0
         for n in range(N):
             for i in range(nb):
                 _spread(d[i], dy[n, o + i], W)
             xg = xp[n].reshape(C * H * W)[g * G:(g + 1) * G]
-            _dots4(acc, d, xg, offs, t_begin, t_end, L)
+            _dots4(a, d, xg, offs, t_begin, t_end, L)
         for i in range(nb):
             for t in range(t_begin, t_end):
-                dwf[o + i, t] = acc[i, t]
+                dwf[o + i, t] = a[i, t]
+
+
+def workspace(x_shape, w_shape, out_shape, dilation, group, threads, empty=np.empty,
+              dtype=np.float32):
+    """The arrays the three stride-1 kernels need besides their inputs and outputs, from
+    ``empty(shape, dtype)`` (a caller-owned allocator: a pool per op call, or once per plan):
+    ``w4``, ``offs``, ``acc`` and ``dyw`` per sample, ``wacc``/``wd`` per weight-gradient work
+    item, ``splits`` (runs of taps per 4 output channels: >= 2 work items per thread) and ``KK``.
+    Every array is fully written by the kernels before it is read."""
+    N, O, OH, OW = out_shape
+    _, Cg, KH, KW = w_shape
+    H, W = x_shape[2], x_shape[3]
+    L = (OH - 1) * W + OW
+    Og = O // group
+    Og4 = (Og + 3) // 4 * 4
+    T = Cg * KH * KW
+    blocks = group * (Og4 // 4)
+    splits = max(1, min(-(-2 * threads // blocks), (T + TAPS - 1) // TAPS))
+    return {"w4": empty((group * Og4, T), dtype),
+            "offs": tap_offsets(Cg, KH, KW, H, W, dilation[0], dilation[1]),
+            "acc": empty((N, 4, L), dtype), "dyw": empty((N, group * Og4, L), dtype),
+            "wacc": empty((blocks * splits, 4, T), np.float64),
+            "wd": empty((blocks * splits, 4, L), dtype), "splits": splits, "KK": KH * KW}
 
 
 @njit(reduction=True)

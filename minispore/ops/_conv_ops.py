@@ -89,7 +89,7 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     y = _buffers.empty(y_shape, dtype=x.dtype)
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
         _conv.conv2d_fwd_direct(y, _pad_input(x, padding), w, stride[0], stride[1],
-                                dilation[0], dilation[1], group)
+                                dilation[0], dilation[1], group, _buffers.empty)
         return y
     cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
     if cache is not None:
@@ -112,7 +112,7 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
         top, bottom, left, right = padding
         dxp = _buffers.empty((N, C, H + top + bottom, W + left + right), dtype=dy.dtype)
         _conv.conv2d_bwd_input_direct(dxp, dy, w, stride[0], stride[1],
-                                      dilation[0], dilation[1], group)
+                                      dilation[0], dilation[1], group, _buffers.empty)
         if any(padding):
             dxp = np.ascontiguousarray(dxp[:, :, top:top + H, left:left + W])
         return dxp
@@ -142,7 +142,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cac
     dw = np.empty(w_shape, dtype=dy.dtype)
     if Cg * KH * KW <= DIRECT_MAX_PATCH:
         _conv.conv2d_bwd_weight_direct(dw, dy, _pad_input(x, padding), stride[0], stride[1],
-                                       dilation[0], dilation[1], group)
+                                       dilation[0], dilation[1], group, _buffers.empty)
         return dw
     cols = cache.get("cols") if cache is not None else None
     if cols is None:

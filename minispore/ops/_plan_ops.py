@@ -23,7 +23,7 @@ from .function import nn_func as F
 __all__ = ["FORWARD", "BACKWARD", "generic_forward", "generic_backward", "fused_backward"]
 
 _act, _pool, _loss, _conv = lazy("activation"), lazy("pool"), lazy("loss"), lazy("conv")
-_cplan = lazy("conv_plan")
+_cplan, _flat = lazy("conv_plan"), lazy("conv_flat")
 _CAST_BUFFER = 8192  # numpy casts a reduction's input in chunks of this many elements
 
 
@@ -205,28 +205,16 @@ def _conv_is_direct(rec):
 
 
 def _conv_scratch(rec, xp):
-    """Scratch for the stride-1 kernels of :mod:`minispore.kernels.conv_plan`, or None for a
-    strided convolution (its row kernels are used as PyNative uses them)."""
+    """The workspace of the stride-1 kernels of :mod:`minispore.kernels.conv_flat`, allocated
+    once for the plan, or None for a strided convolution (its row kernels are used as PyNative
+    uses them)."""
     stride, dilation, group = rec.attrs["stride"], rec.attrs["dilation"], rec.attrs["group"]
     if stride != (1, 1):
         return None
-    from ..kernels import conv_flat  # noqa: PLC0415
-    from ..kernels.conv import _tap_splits  # noqa: PLC0415
-    N, O, OH, OW = rec.outs[0].shape
-    _, Cg, KH, KW = rec.ins[1].shape
-    _, _, H, W = xp.shape
-    L = (OH - 1) * W + OW
-    Og = O // group
-    Og4 = (Og + 3) // 4 * 4
-    T = Cg * KH * KW
-    tap_groups = (T + conv_flat.TAPS - 1) // conv_flat.TAPS
-    splits = max(1, min(_tap_splits(O, group), tap_groups))
-    items = group * ((Og + 3) // 4) * splits
-    return {"w4": np.zeros((group * Og4, T), xp.dtype),
-            "offs": conv_flat.tap_offsets(Cg, KH, KW, H, W, dilation[0], dilation[1]),
-            "acc": np.empty((N, 4, L), xp.dtype), "dyw": np.zeros((N, group * Og4, L), xp.dtype),
-            "wacc": np.zeros((items, 4, T), np.float64), "wd": np.zeros((items, 4, L), xp.dtype),
-            "splits": splits, "KK": KH * KW}
+    from ..kernels import _threads, conv_flat  # noqa: PLC0415
+    threads = _threads.get_num_threads() if _conv.PARALLEL else 1
+    return conv_flat.workspace(xp.shape, rec.ins[1].shape, rec.outs[0].shape, dilation, group,
+                               threads, np.empty, xp.dtype)
 
 
 def conv_forward(rec, plan):
@@ -253,8 +241,8 @@ def conv_forward(rec, plan):
     w4, offs, acc = sc["w4"], sc["offs"], sc["acc"]
 
     def step():
-        _cplan.weights_by_4_into(w4, w, group)
-        _cplan.conv2d_fwd_scratch(y, xp, w4, offs, group, acc)
+        _flat.weights_by_4(w4, w, group)
+        _flat.conv2d_fwd_flat(y, xp, w4, offs, group, acc)
     steps.append(step)
     return steps
 
@@ -273,8 +261,7 @@ def conv_backward(rec, plan):
             steps.append(lambda: _conv.conv2d_bwd_input_direct(dxp, dy, w, *args))
         else:
             w4, offs, dyw, KK = sc["w4"], sc["offs"], sc["dyw"], sc["KK"]
-            steps.append(lambda: _cplan.conv2d_bwd_input_scratch(dxp, dy, w4, offs, group, KK,
-                                                                 dyw))
+            steps.append(lambda: _flat.conv2d_bwd_input_flat(dxp, dy, w4, offs, group, KK, dyw))
         if any(padding):
             top, _, left, _ = padding
             N, Cn, H, W = rec.ins[0].shape
@@ -287,8 +274,8 @@ def conv_backward(rec, plan):
             steps.append(lambda: _conv.conv2d_bwd_weight_direct(dw, dy, xp, *args))
         else:
             offs, splits, wacc, wd = sc["offs"], sc["splits"], sc["wacc"], sc["wd"]
-            steps.append(lambda: _cplan.conv2d_bwd_weight_scratch(dw, dy, xp, offs, group,
-                                                                  splits, wacc, wd))
+            steps.append(lambda: _flat.conv2d_bwd_weight_flat(dw, dy, xp, offs, group, splits,
+                                                              wacc, wd))
         steps += _steps(_write(dw, add_dw))
     return steps
 

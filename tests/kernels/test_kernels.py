@@ -105,6 +105,36 @@ def test_conv2d_matches_reference(case, strategy):
     _check_conv(case, np.random.default_rng(0), strategy)
 
 
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if c[7] == (1, 1)])
+def test_conv2d_flat_workspace_is_written_before_read(case):
+    """The stride-1 kernels' scratch comes from a reused pool: a NaN-filled workspace (a pool
+    array's old contents at their worst) must not reach any result."""
+    from minispore.kernels import conv
+
+    def nan_empty(shape, dtype):
+        return np.full(shape, np.nan, dtype)
+
+    x, w, stride, padding, dilation, group = _conv_args(case, np.random.default_rng(3))
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[1]), (padding[2], padding[3])))
+    expect = ref.conv2d(x, w, stride, padding, dilation, group)
+    y = np.full(expect.shape, np.nan, np.float32)
+    conv.conv2d_fwd_direct(y, xp, w, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5)
+    dy = rand(np.random.default_rng(4), expect.shape)
+    dxp = np.full(xp.shape, np.nan, np.float32)
+    conv.conv2d_bwd_input_direct(dxp, dy, w, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    top, left = padding[0], padding[2]
+    dx = dxp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
+    np.testing.assert_allclose(dx, ref.conv2d_backward_input(dy, w, x.shape, stride, padding,
+                                                             dilation, group),
+                               rtol=1e-5, atol=1e-5)
+    dw = np.full(w.shape, np.nan, np.float32)
+    conv.conv2d_bwd_weight_direct(dw, dy, xp, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    np.testing.assert_allclose(dw, ref.conv2d_backward_weight(dy, x, w.shape, stride, padding,
+                                                              dilation, group),
+                               rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[2], CONV_CASES[3]])
 def test_conv2d_gradients_central_difference(case, strategy):
     rng = np.random.default_rng(1)
