@@ -185,19 +185,27 @@ class Governed:
         return f"<governed parallel kernel {self.__name__}>"
 
     def __call__(self, *args):
-        most = get_num_threads()
+        most = _settings["max"] or get_num_threads()
         if most == 1 or not _settings["adaptive"]:
             _use_threads(most)
             return self.dispatcher(*args)
-        sites = getattr(_tls, "sites", None)
-        if sites is None:
-            sites = _tls.sites = {}
-        key = (self, tuple(getattr(a, "shape", None) for a in args[:3]))
+        tls = _tls
+        try:
+            sites = tls.sites
+        except AttributeError:
+            sites = tls.sites = {}
+            tls.threads = None
+        try:
+            key = (self, args[0].shape, args[1].shape)
+        except AttributeError:
+            key = (self,) + tuple(getattr(a, "shape", None) for a in args[:3])
         site = sites.get(key)
         if site is None or site.gen != _Site.generation:
             site = sites[key] = _Site(most)
-        n = site.next_threads()
-        _use_threads(n)
+        n = site.plan[0] if site.plan else site.choice
+        if tls.threads != n:
+            numba.set_num_threads(n)
+            tls.threads = n
         start = time.perf_counter()
         result = self.dispatcher(*args)
         site.record(n, time.perf_counter() - start)
@@ -207,7 +215,7 @@ class Governed:
 def site_choices():
     """{kernel name: {threads: number of sites}} for the calling thread (for ``runtime.status``)."""
     summary = {}
-    for (kernel, _shapes), site in getattr(_tls, "sites", {}).items():
-        counts = summary.setdefault(kernel.__name__, {})
+    for key, site in getattr(_tls, "sites", {}).items():
+        counts = summary.setdefault(key[0].__name__, {})
         counts[site.choice] = counts.get(site.choice, 0) + 1
     return summary

@@ -14,17 +14,16 @@ import numpy as np
 
 from ._jit import PARALLEL, njit, prange
 from ._threads import get_num_threads
-from .conv_flat import (conv2d_bwd_input_flat, conv2d_bwd_weight_flat, conv2d_fwd_flat,
-                        weights_by_4, workspace)
+from .conv_flat import conv2d_bwd_input_flat, conv2d_bwd_weight_flat, conv2d_fwd_flat, geometry
 
 
 def conv2d_fwd_direct(out, xp, w, sh, sw, dh, dw, group, empty=np.empty):
     """out (N,O,OH,OW) = conv(xp (N,C,Hp,Wp), w (O,C/group,KH,KW)); out is overwritten.
     ``empty(shape, dtype)`` allocates the stride-1 kernels' scratch (a buffer pool, say)."""
     if sh == 1 and sw == 1:
-        ws = _flat_workspace(xp, w, out.shape, dh, dw, group, empty)
-        weights_by_4(ws["w4"], w, group)
-        conv2d_fwd_flat(out, xp, ws["w4"], ws["offs"], group, ws["acc"])
+        g = _geometry(xp, w, out.shape, dh, dw, group)
+        conv2d_fwd_flat(out, xp, g.weights(w, empty), g.offs, group,
+                        g.fwd_scratch(out.shape[0], out.dtype, empty))
     else:
         _fwd_rows(out, xp, w, sh, sw, dh, dw, group)
 
@@ -32,9 +31,9 @@ def conv2d_fwd_direct(out, xp, w, sh, sw, dh, dw, group, empty=np.empty):
 def conv2d_bwd_input_direct(dxp, dy, w, sh, sw, dh, dw, group, empty=np.empty):
     """dxp (N,C,Hp,Wp) = d conv / d xp contracted with dy; dxp is overwritten."""
     if sh == 1 and sw == 1:
-        ws = _flat_workspace(dxp, w, dy.shape, dh, dw, group, empty)
-        weights_by_4(ws["w4"], w, group)
-        conv2d_bwd_input_flat(dxp, dy, ws["w4"], ws["offs"], group, ws["KK"], ws["dyw"])
+        g = _geometry(dxp, w, dy.shape, dh, dw, group)
+        conv2d_bwd_input_flat(dxp, dy, g.weights(w, empty), g.offs, group, g.KK,
+                              g.bwd_input_scratch(dy.shape[0], dy.dtype, empty))
     else:
         _bwd_input_rows(dxp, dy, w, sh, sw, dh, dw, group)
 
@@ -42,16 +41,16 @@ def conv2d_bwd_input_direct(dxp, dy, w, sh, sw, dh, dw, group, empty=np.empty):
 def conv2d_bwd_weight_direct(dwt, dy, xp, sh, sw, dh, dw, group, empty=np.empty):
     """dwt (O,C/group,KH,KW) = sum over n,i,j of dy * xp patch; dwt is overwritten."""
     if sh == 1 and sw == 1:
-        ws = _flat_workspace(xp, dwt, dy.shape, dh, dw, group, empty)
-        conv2d_bwd_weight_flat(dwt, dy, xp, ws["offs"], group, ws["splits"], ws["wacc"],
-                               ws["wd"])
+        g = _geometry(xp, dwt, dy.shape, dh, dw, group)
+        conv2d_bwd_weight_flat(dwt, dy, xp, g.offs, group, g.splits,
+                               *g.bwd_weight_scratch(dy.dtype, empty))
     else:
         _bwd_weight_rows(dwt, dy, xp, sh, sw, dh, dw, group)
 
 
-def _flat_workspace(x, w, out_shape, dh, dw, group, empty):
-    threads = get_num_threads() if PARALLEL else 1
-    return workspace(x.shape, w.shape, out_shape, (dh, dw), group, threads, empty, x.dtype)
+def _geometry(x, w, out_shape, dh, dw, group):
+    return geometry(x.shape, w.shape, out_shape, (dh, dw), group,
+                    get_num_threads() if PARALLEL else 1)
 
 
 @njit(parallel=True)

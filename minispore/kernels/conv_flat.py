@@ -31,37 +31,27 @@ from ._jit import njit, prange
 TAPS = 4  # taps per pass over L
 
 
-@njit
 def tap_offsets(Cg, KH, KW, H, W, dh, dw):
-    """Start of tap ``(c, p, q)`` (flat index ``(c*KH + p)*KW + q``) in a group's flat planes."""
-    offs = np.empty(Cg * KH * KW, np.int64)
-    for c in range(Cg):
-        for p in range(KH):
-            for q in range(KW):
-                offs[(c * KH + p) * KW + q] = c * H * W + p * dh * W + q * dw
-    return offs
+    """Start of tap ``(c, p, q)`` (flat index ``(c*KH + p)*KW + q``) in a group's flat planes.
+    (numpy, not numba: a few microseconds per call, against 0.1 s of compile on a cold start.)"""
+    c = np.arange(Cg, dtype=np.int64).reshape(-1, 1, 1) * (H * W)
+    p = np.arange(KH, dtype=np.int64).reshape(1, -1, 1) * (dh * W)
+    q = np.arange(KW, dtype=np.int64).reshape(1, 1, -1) * dw
+    return (c + p + q).reshape(-1)
 
 
-@njit
 def weights_by_4(out, w, group):
     """out (group * Og4, Cg*KH*KW) <- w (O, Cg, KH, KW) as rows, each group's output channels
     padded with zero rows to Og4, a multiple of 4, so every kernel pass handles 4 channels.
     The padded rows' results are never stored (and zero dy rows make them add nothing), so
-    an inf in the input cannot turn 0 * inf into a NaN anywhere visible."""
+    an inf in the input cannot turn 0 * inf into a NaN anywhere visible. (numpy, not numba:
+    one copy per group, against 0.3 s of compile on a cold start.)"""
     O = w.shape[0]
-    T = w.shape[1] * w.shape[2] * w.shape[3]
     Og = O // group
     Og4 = out.shape[0] // group
-    wt = w.reshape(O, T)
-    for g in range(group):
-        for i in range(Og4):
-            dst = out[g * Og4 + i]
-            if i < Og:
-                src = wt[g * Og + i]
-                for t in range(T):  # an explicit loop: row setitem alone took 3.4 s to compile
-                    dst[t] = src[t]
-            else:
-                dst[:] = 0.0
+    rows = out.reshape(group, Og4, -1)
+    rows[:, :Og] = w.reshape(group, Og, -1)
+    rows[:, Og:] = 0.0
 
 
 @njit(contract=True, inline="always")
@@ -248,27 +238,60 @@ def conv2d_bwd_weight_flat(dwt, dy, xp, offs, group, splits, acc, dd):
                 dwf[o + i, t] = a[i, t]
 
 
-def workspace(x_shape, w_shape, out_shape, dilation, group, threads, empty=np.empty,
-              dtype=np.float32):
-    """The arrays the three stride-1 kernels need besides their inputs and outputs, from
-    ``empty(shape, dtype)`` (a caller-owned allocator: a pool per op call, or once per plan):
-    ``w4``, ``offs``, ``acc`` and ``dyw`` per sample, ``wacc``/``wd`` per weight-gradient work
-    item, ``splits`` (runs of taps per 4 output channels: >= 2 work items per thread) and ``KK``.
-    Every array is fully written by the kernels before it is read."""
-    N, O, OH, OW = out_shape
-    _, Cg, KH, KW = w_shape
-    H, W = x_shape[2], x_shape[3]
-    L = (OH - 1) * W + OW
-    Og = O // group
-    Og4 = (Og + 3) // 4 * 4
-    T = Cg * KH * KW
-    blocks = group * (Og4 // 4)
-    splits = max(1, min(-(-2 * threads // blocks), (T + TAPS - 1) // TAPS))
-    return {"w4": empty((group * Og4, T), dtype),
-            "offs": tap_offsets(Cg, KH, KW, H, W, dilation[0], dilation[1]),
-            "acc": empty((N, 4, L), dtype), "dyw": empty((N, group * Og4, L), dtype),
-            "wacc": empty((blocks * splits, 4, T), np.float64),
-            "wd": empty((blocks * splits, 4, L), dtype), "splits": splits, "KK": KH * KW}
+class Geometry:
+    """What the three stride-1 kernels need to know of one convolution besides its arrays:
+    tap offsets, the padded channel count Og4, patch length T, flat length L, and the
+    weight gradient's runs of taps (``splits``: >= 2 work items per thread) and work items.
+    Built once per shape (:func:`geometry`); ``offs`` is shared, never written."""
+
+    __slots__ = ("offs", "Og", "Og4", "T", "L", "KK", "splits", "items", "group")
+
+    def __init__(self, x_shape, w_shape, out_shape, dilation, group, threads):
+        _, O, OH, OW = out_shape
+        _, Cg, KH, KW = w_shape
+        H, W = x_shape[2], x_shape[3]
+        self.group, self.KK = group, KH * KW
+        self.L = (OH - 1) * W + OW
+        self.Og = O // group
+        self.Og4 = (self.Og + 3) // 4 * 4
+        self.T = Cg * KH * KW
+        blocks = group * (self.Og4 // 4)
+        self.splits = max(1, min(-(-2 * threads // blocks), (self.T + TAPS - 1) // TAPS))
+        self.items = blocks * self.splits
+        self.offs = tap_offsets(Cg, KH, KW, H, W, dilation[0], dilation[1])
+
+    def weights(self, w, empty):
+        """w as the kernels' (group * Og4, T) rows: a view when no padding rows are needed,
+        else a copy into ``empty``'s array (:func:`weights_by_4`)."""
+        if self.Og4 == self.Og:
+            return w.reshape(self.group * self.Og4, self.T)
+        w4 = empty((self.group * self.Og4, self.T), w.dtype)
+        weights_by_4(w4, w, self.group)
+        return w4
+
+    def fwd_scratch(self, N, dtype, empty):
+        return empty((N, 4, self.L), dtype)
+
+    def bwd_input_scratch(self, N, dtype, empty):
+        return empty((N, self.group * self.Og4, self.L), dtype)
+
+    def bwd_weight_scratch(self, dtype, empty):
+        return empty((self.items, 4, self.T), np.float64), empty((self.items, 4, self.L), dtype)
+
+
+_geometries = {}
+
+
+def geometry(x_shape, w_shape, out_shape, dilation, group, threads):
+    """The :class:`Geometry` of a convolution, cached by shape (a few shapes per model)."""
+    key = (x_shape[1:], w_shape, out_shape[1:], dilation, group, threads)
+    found = _geometries.get(key)
+    if found is None:
+        if len(_geometries) > 1024:
+            _geometries.clear()
+        found = _geometries[key] = Geometry(x_shape, w_shape, out_shape, dilation, group,
+                                            threads)
+    return found
 
 
 @njit(reduction=True)

@@ -23,7 +23,7 @@ from .function import nn_func as F
 __all__ = ["FORWARD", "BACKWARD", "generic_forward", "generic_backward", "fused_backward"]
 
 _act, _pool, _loss, _conv = lazy("activation"), lazy("pool"), lazy("loss"), lazy("conv")
-_cplan, _flat = lazy("conv_plan"), lazy("conv_flat")
+_flat = lazy("conv_flat")
 _CAST_BUFFER = 8192  # numpy casts a reduction's input in chunks of this many elements
 
 
@@ -38,8 +38,8 @@ def fused_forward(records, i, plan):
     """(steps, records used) for a chain starting at ``records[i]`` that one kernel computes,
     or None. The chain: [BiasAdd ->] ReLU -> MaxPool2D 2x2 stride 2 unpadded, whose
     intermediate outputs nothing else reads (so they are never written): one pass over the
-    convolution's output instead of three (:func:`minispore.kernels.conv_plan.
-    bias_relu_maxpool2x2`, same values). The backward needs none of them: the engine's
+    convolution's output instead of three (:func:`minispore.kernels.pool.
+    bias_relu_max_pool2d_fwd_2x2`, same values). The backward needs none of them: the engine's
     ReLU -> MaxPool fusion routes through the pool's output and argmax."""
     bias = records[i] if records[i].cls is F.BiasAdd else None
     j = i + (bias is not None)
@@ -68,7 +68,7 @@ def fused_forward(records, i, plan):
     for rec in (bias, relu):
         if rec is not None:
             rec.extra["fused_into"] = pool
-    return [lambda: _cplan.bias_relu_maxpool2x2(y, argmax, x, b, has_bias)], j + 2 - i
+    return [lambda: _pool.bias_relu_max_pool2d_fwd_2x2(y, argmax, x, b, has_bias)], j + 2 - i
 
 
 def _steps(*steps):
@@ -204,17 +204,17 @@ def _conv_is_direct(rec):
     return Cg * KH * KW <= C.DIRECT_MAX_PATCH
 
 
-def _conv_scratch(rec, xp):
-    """The workspace of the stride-1 kernels of :mod:`minispore.kernels.conv_flat`, allocated
-    once for the plan, or None for a strided convolution (its row kernels are used as PyNative
-    uses them)."""
+def _conv_geometry(rec, xp):
+    """The :class:`minispore.kernels.conv_flat.Geometry` of a stride-1 convolution (its scratch
+    is allocated once for the plan), or None for a strided one (its row kernels are used as
+    PyNative uses them)."""
     stride, dilation, group = rec.attrs["stride"], rec.attrs["dilation"], rec.attrs["group"]
     if stride != (1, 1):
         return None
-    from ..kernels import _threads, conv_flat  # noqa: PLC0415
+    from ..kernels import _threads  # noqa: PLC0415
     threads = _threads.get_num_threads() if _conv.PARALLEL else 1
-    return conv_flat.workspace(xp.shape, rec.ins[1].shape, rec.outs[0].shape, dilation, group,
-                               threads, np.empty, xp.dtype)
+    return _flat.geometry(xp.shape, rec.ins[1].shape, rec.outs[0].shape, dilation, group,
+                          threads)
 
 
 def conv_forward(rec, plan):
@@ -233,23 +233,22 @@ def conv_forward(rec, plan):
     else:
         xp = x
     rec.extra["xp"] = xp
-    sc = rec.extra["scratch"] = _conv_scratch(rec, xp)
-    if sc is None:
+    g = rec.extra["geometry"] = _conv_geometry(rec, xp)
+    if g is None:
         args = (stride[0], stride[1], dilation[0], dilation[1], group)
         steps.append(lambda: _conv.conv2d_fwd_direct(y, xp, w, *args))
         return steps
-    w4, offs, acc = sc["w4"], sc["offs"], sc["acc"]
-
-    def step():
-        _flat.weights_by_4(w4, w, group)
-        _flat.conv2d_fwd_flat(y, xp, w4, offs, group, acc)
-    steps.append(step)
+    w4 = rec.extra["w4"] = g.weights(w, np.empty)  # a view of w, or a copy refreshed per step
+    offs, acc = g.offs, g.fwd_scratch(y.shape[0], y.dtype, np.empty)
+    if g.Og4 != g.Og:
+        steps.append(lambda: _flat.weights_by_4(w4, w, group))
+    steps.append(lambda: _flat.conv2d_fwd_flat(y, xp, w4, offs, group, acc))
     return steps
 
 
 def conv_backward(rec, plan):
     dy = plan.dy(rec)[0]
-    w, xp, sc = rec.ins[1].buf, rec.extra["xp"], rec.extra["scratch"]
+    w, xp, g = rec.ins[1].buf, rec.extra["xp"], rec.extra["geometry"]
     stride, padding, dilation, group = (rec.attrs[k] for k in ("stride", "padding", "dilation",
                                                                 "group"))
     args = (stride[0], stride[1], dilation[0], dilation[1], group)
@@ -257,10 +256,11 @@ def conv_backward(rec, plan):
     if rec.needs[0]:
         target, add_into = plan.grad_target(rec.ins[0])
         dxp = np.empty(xp.shape, xp.dtype) if any(padding) else target
-        if sc is None:
+        if g is None:
             steps.append(lambda: _conv.conv2d_bwd_input_direct(dxp, dy, w, *args))
         else:
-            w4, offs, dyw, KK = sc["w4"], sc["offs"], sc["dyw"], sc["KK"]
+            w4, offs, KK = rec.extra["w4"], g.offs, g.KK
+            dyw = g.bwd_input_scratch(dy.shape[0], dy.dtype, np.empty)
             steps.append(lambda: _flat.conv2d_bwd_input_flat(dxp, dy, w4, offs, group, KK, dyw))
         if any(padding):
             top, _, left, _ = padding
@@ -270,10 +270,11 @@ def conv_backward(rec, plan):
         steps += _steps(_write(target, add_into))
     if rec.needs[1]:
         dw, add_dw = plan.grad_target(rec.ins[1])
-        if sc is None:
+        if g is None:
             steps.append(lambda: _conv.conv2d_bwd_weight_direct(dw, dy, xp, *args))
         else:
-            offs, splits, wacc, wd = sc["offs"], sc["splits"], sc["wacc"], sc["wd"]
+            offs, splits = g.offs, g.splits
+            wacc, wd = g.bwd_weight_scratch(dy.dtype, np.empty)
             steps.append(lambda: _flat.conv2d_bwd_weight_flat(dw, dy, xp, offs, group, splits,
                                                               wacc, wd))
         steps += _steps(_write(dw, add_dw))

@@ -318,10 +318,10 @@ def test_replayed_train_step_allocates_no_large_array(graph_mode):
 
 
 def test_fused_bias_relu_pool_kernel_equals_the_three_kernels():
-    """The plan's one-pass bias + ReLU + 2x2 max pool against bias add, relu_fwd and
-    max_pool2d_fwd_2x2 (PyNative's kernels): same values and argmax, with ties (zeros after
+    """The plan's one-pass bias + ReLU + 2x2 max pool against bias add, relu_fwd and the
+    general max_pool2d_fwd (separate loops): same values and argmax, with ties (zeros after
     ReLU, repeated values), NaN and odd sizes."""
-    from minispore.kernels import activation, conv_plan, pool
+    from minispore.kernels import activation, pool
     rng = np.random.default_rng(3)
     for shape in ((2, 3, 6, 8), (1, 2, 5, 7)):
         x = rng.standard_normal(shape).astype(np.float32)
@@ -335,9 +335,9 @@ def test_fused_bias_relu_pool_kernel_equals_the_three_kernels():
             oh, ow = shape[2] // 2, shape[3] // 2
             want_y, want_a = np.empty((shape[0], shape[1], oh, ow), np.float32), \
                 np.empty((shape[0], shape[1], oh, ow), np.int32)
-            pool.max_pool2d_fwd_2x2(want_y, want_a, r)
+            pool.max_pool2d_fwd(want_y, want_a, r, 2, 2, 2, 2, 0, 0)
             y, a = np.empty_like(want_y), np.empty_like(want_a)
-            conv_plan.bias_relu_maxpool2x2(y, a, x, b, has_bias)
+            pool.bias_relu_max_pool2d_fwd_2x2(y, a, x, b, has_bias)
             np.testing.assert_array_equal(y, want_y)
             np.testing.assert_array_equal(a, want_a)
 
