@@ -1,106 +1,80 @@
-"""im2col / col2im for convolution as one BLAS GEMM per group.
+"""im2col / col2im for convolution as one BLAS GEMM per group, in numpy (no compile).
 
 Column layout ``cols[g, r, n, i, j]`` with ``r = (c*KH + p)*KW + q`` (c within group g), so
 ``cols[g].reshape(R, N*OH*OW)`` is the right operand of ``w[g].reshape(Og, R) @ ...`` and the
-whole batch is one GEMM. Padding is handled by bounds checks (zeros), never by a padded copy.
-Input pixel of column cell (i, j) for tap (p, q): ``(i*sh - pt + p*dh, j*sw - pl + q*dw)``.
+whole batch is one GEMM. Input pixel of column cell (i, j) for tap (p, q):
+``(i*sh - pt + p*dh, j*sw - pl + q*dw)``.
+
+Why numpy and not numba: each of these is KH*KW strided copies (or adds) of whole planes, which
+numpy does at memory speed, while the four numba kernels they replace took 7.3 s to compile on
+a cold start (ResNet's first step: 28 s, of which these were a quarter). The GEMM dominates the
+run time either way.
 """
-from ._jit import njit, prange
+import numpy as np
+
+__all__ = ["im2col", "col2im", "nchw_to_cnhw", "cnhw_to_nchw"]
 
 
-@njit(parallel=True)
-def im2col(cols, x, KH, KW, sh, sw, pt, pl, dh, dw):
-    """Fill cols (G,R,N,OH,OW) from x (N,C,H,W); padded cells read as 0."""
+def _padded(x, pt, pb, pl, pr, empty):
+    if not (pt or pb or pl or pr):
+        return x
+    N, C, H, W = x.shape
+    xp = empty((N, C, H + pt + pb, W + pl + pr), x.dtype)
+    xp[:, :, :pt] = 0.0
+    xp[:, :, H + pt:] = 0.0
+    xp[:, :, :, :pl] = 0.0
+    xp[:, :, :, W + pl:] = 0.0
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    return xp
+
+
+def _window(p, q, OH, OW, sh, sw, dh, dw):
+    """The (rows, cols) slices of the padded input that tap (p, q) reads for all outputs."""
+    return (slice(p * dh, p * dh + sh * (OH - 1) + 1, sh),
+            slice(q * dw, q * dw + sw * (OW - 1) + 1, sw))
+
+
+def im2col(cols, x, KH, KW, sh, sw, pt, pl, dh, dw, empty=np.empty):
+    """Fill cols (G,R,N,OH,OW) from x (N,C,H,W) with padding pt/pl on top/left (and whatever
+    bottom/right padding the output size implies); padded cells read as 0."""
     G, R, N, OH, OW = cols.shape
     H, W = x.shape[2], x.shape[3]
-    Cg = x.shape[1] // G
-    for gr in prange(G * R):
-        g = gr // R
-        r = gr % R
-        c = g * Cg + r // (KH * KW)
-        p = (r // KW) % KH
-        q = r % KW
-        j0 = q * dw - pl
-        inside = j0 >= 0 and j0 + sw * (OW - 1) < W
-        for n in range(N):
-            for i in range(OH):
-                ih = i * sh - pt + p * dh
-                row = cols[g, r, n, i]
-                if ih < 0 or ih >= H:
-                    row[:] = 0.0
-                elif inside and sw == 1:
-                    src = x[n, c, ih, j0:j0 + OW]
-                    for j in range(OW):
-                        row[j] = src[j]
-                else:
-                    _copy_clipped(row, x[n, c, ih], j0, sw)
+    pb = max(0, (OH - 1) * sh + (KH - 1) * dh + 1 - H - pt)
+    pr = max(0, (OW - 1) * sw + (KW - 1) * dw + 1 - W - pl)
+    xp = _padded(x, pt, pb, pl, pr, empty)
+    C = x.shape[1]
+    taps = cols.reshape(C, KH, KW, N, OH, OW)  # c runs over groups, then within a group
+    for p in range(KH):
+        for q in range(KW):
+            rows, columns = _window(p, q, OH, OW, sh, sw, dh, dw)
+            np.copyto(taps[:, p, q], xp[:, :, rows, columns].transpose(1, 0, 2, 3))
 
 
-@njit
-def _copy_clipped(row, xrow, j0, sw):
-    """row[j] = xrow[j0 + j*sw], zero where that falls outside the row (padding)."""
-    W = xrow.shape[0]
-    for j in range(row.shape[0]):
-        iw = j0 + j * sw
-        row[j] = xrow[iw] if 0 <= iw < W else 0.0
-
-
-@njit
-def _add_clipped(xrow, row, j0, sw):
-    W = xrow.shape[0]
-    for j in range(row.shape[0]):
-        iw = j0 + j * sw
-        if 0 <= iw < W:
-            xrow[iw] += row[j]
-
-
-@njit(parallel=True)
-def col2im(dx, cols, KH, KW, sh, sw, pt, pl, dh, dw):
+def col2im(dx, cols, KH, KW, sh, sw, pt, pl, dh, dw, empty=np.empty):
     """dx (N,C,H,W) = sum of cols (G,R,N,OH,OW) back onto input pixels; dx is overwritten.
-
-    Parallel over channels: every r of one channel writes only that channel's plane.
-    """
+    Taps are added in a fixed order (p, then q), so the result is deterministic."""
     G, R, N, OH, OW = cols.shape
     C, H, W = dx.shape[1], dx.shape[2], dx.shape[3]
-    Cg = C // G
-    KK = KH * KW
-    for c in prange(C):
-        g = c // Cg
-        for n in range(N):
-            dx[n, c] = 0.0
-        for k in range(KK):
-            r = (c - g * Cg) * KK + k
-            p = k // KW
-            q = k % KW
-            j0 = q * dw - pl
-            inside = j0 >= 0 and j0 + sw * (OW - 1) < W
-            for n in range(N):
-                for i in range(OH):
-                    ih = i * sh - pt + p * dh
-                    if ih < 0 or ih >= H:
-                        continue
-                    row = cols[g, r, n, i]
-                    if inside and sw == 1:
-                        dst = dx[n, c, ih, j0:j0 + OW]
-                        for j in range(OW):
-                            dst[j] += row[j]
-                    else:
-                        _add_clipped(dx[n, c, ih], row, j0, sw)
+    pb = max(0, (OH - 1) * sh + (KH - 1) * dh + 1 - H - pt)
+    pr = max(0, (OW - 1) * sw + (KW - 1) * dw + 1 - W - pl)
+    padded = pt or pb or pl or pr
+    dxp = empty((N, C, H + pt + pb, W + pl + pr), dx.dtype) if padded else dx
+    dxp[...] = 0.0
+    taps = cols.reshape(C, KH, KW, N, OH, OW)
+    for p in range(KH):
+        for q in range(KW):
+            rows, columns = _window(p, q, OH, OW, sh, sw, dh, dw)
+            target = dxp[:, :, rows, columns]
+            np.add(target, taps[:, p, q].transpose(1, 0, 2, 3), out=target)
+    if padded:
+        np.copyto(dx, dxp[:, :, pt:pt + H, pl:pl + W])
 
 
-@njit(parallel=True)
 def nchw_to_cnhw(out, x):
     """out (C,N,H,W) = x (N,C,H,W) transposed; used to lay dy out for the weight GEMM."""
-    N, C = x.shape[0], x.shape[1]
-    for c in prange(C):
-        for n in range(N):
-            out[c, n] = x[n, c]
+    np.copyto(out, x.transpose(1, 0, 2, 3))
 
 
-@njit(parallel=True)
 def cnhw_to_nchw(out, x):
     """out (N,C,H,W) = x (C,N,H,W) transposed; the GEMM result back to NCHW."""
-    C, N = x.shape[0], x.shape[1]
-    for n in prange(N):
-        for c in range(C):
-            out[n, c] = x[c, n]
+    np.copyto(out, x.transpose(1, 0, 2, 3))

@@ -1,9 +1,11 @@
 """Convolution on numpy arrays (forward, input gradient, weight gradient), for ``Conv2D``.
 
-The arguments were checked once by ``Conv2D.check``; nothing here validates again. Each call picks the strategy the benchmarks showed faster: direct numba loops
-(:mod:`minispore.kernels.conv`, :mod:`minispore.kernels.conv_flat`) for patches up to
-``DIRECT_MAX_PATCH`` (``C/group*kh*kw``), otherwise numba im2col/col2im around one BLAS GEMM
-per group.
+The arguments were checked once by ``Conv2D.check``; nothing here validates again. Each call
+picks its strategy by :func:`is_direct`: direct numba loops (:mod:`minispore.kernels.conv_flat`)
+for stride-1 convolutions with patches up to ``DIRECT_MAX_PATCH`` (``C/group*kh*kw``), otherwise
+numpy im2col/col2im around one BLAS GEMM per group. Strided convolutions once had direct row
+kernels of their own; they cost 6.6 s of compile on a cold start (a ResNet's first step) for
+the few strided layers of a model, so they take the GEMM path now.
 """
 import numpy as np
 
@@ -15,7 +17,7 @@ from ._warmup import start_if_requested
 
 _conv, _i2c = lazy("conv"), lazy("im2col")
 
-__all__ = ["DIRECT_MAX_PATCH", "conv2d_padding", "conv2d_output_hw", "conv2d_forward",
+__all__ = ["DIRECT_MAX_PATCH", "is_direct", "conv2d_padding", "conv2d_output_hw", "conv2d_forward",
            "conv2d_backward_input", "conv2d_backward_weight"]
 
 # Patch length (C/group * kh * kw) up to which convolution uses direct loops. Measured (2-core
@@ -55,6 +57,12 @@ def conv2d_output_hw(in_hw, kernel_hw, stride, padding, dilation):
     return (ph - eh) // sh + 1, (pw - ew) // sw + 1
 
 
+def is_direct(w_shape, stride):
+    """Whether a convolution runs the direct stride-1 kernels (else im2col + GEMM)."""
+    _, Cg, KH, KW = w_shape
+    return tuple(stride) == (1, 1) and Cg * KH * KW <= DIRECT_MAX_PATCH
+
+
 def _out_shape(x_shape, w_shape, stride, padding, dilation):
     oh, ow = conv2d_output_hw(x_shape[2:], w_shape[2:], stride, padding, dilation)
     return (x_shape[0], w_shape[0], oh, ow)
@@ -72,7 +80,7 @@ def _im2col(x, KH, KW, out_shape, stride, padding, dilation, group):
     R = x.shape[1] // group * KH * KW
     cols = _buffers.empty((group, R, N, OH, OW), dtype=x.dtype)
     _i2c.im2col(cols, x, KH, KW, stride[0], stride[1], padding[0], padding[2],
-                dilation[0], dilation[1])
+                dilation[0], dilation[1], _buffers.empty)
     return cols.reshape(group, R, N * OH * OW)
 
 
@@ -87,9 +95,9 @@ def conv2d_forward(x, w, stride, padding, dilation, group, cache=None):
     y_shape = _out_shape(x.shape, w.shape, stride, padding, dilation)
     O, Cg, KH, KW = w.shape
     y = _buffers.empty(y_shape, dtype=x.dtype)
-    if Cg * KH * KW <= DIRECT_MAX_PATCH:
-        _conv.conv2d_fwd_direct(y, _pad_input(x, padding), w, stride[0], stride[1],
-                                dilation[0], dilation[1], group, _buffers.empty)
+    if is_direct(w.shape, stride):
+        _conv.conv2d_fwd_direct(y, _pad_input(x, padding), w, dilation[0], dilation[1],
+                                group, _buffers.empty)
         return y
     cols = _im2col(x, KH, KW, y_shape, stride, padding, dilation, group)
     if cache is not None:
@@ -108,11 +116,11 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
     y_shape = dy.shape
     O, Cg, KH, KW = w.shape
     N, C, H, W = x_shape
-    if Cg * KH * KW <= DIRECT_MAX_PATCH:
+    if is_direct(w.shape, stride):
         top, bottom, left, right = padding
         dxp = _buffers.empty((N, C, H + top + bottom, W + left + right), dtype=dy.dtype)
-        _conv.conv2d_bwd_input_direct(dxp, dy, w, stride[0], stride[1],
-                                      dilation[0], dilation[1], group, _buffers.empty)
+        _conv.conv2d_bwd_input_direct(dxp, dy, w, dilation[0], dilation[1], group,
+                                      _buffers.empty)
         if any(padding):
             dxp = np.ascontiguousarray(dxp[:, :, top:top + H, left:left + W])
         return dxp
@@ -128,7 +136,7 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, group):
         _matmul(w2[g].T, dyt[g], out=dcols2[g])
     dx = _buffers.empty(x_shape, dtype=dy.dtype)
     _i2c.col2im(dx, dcols, KH, KW, stride[0], stride[1], padding[0], padding[2],
-                dilation[0], dilation[1])
+                dilation[0], dilation[1], _buffers.empty)
     return dx
 
 
@@ -140,9 +148,9 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group, cac
     y_shape = dy.shape
     O, Cg, KH, KW = w_shape
     dw = np.empty(w_shape, dtype=dy.dtype)
-    if Cg * KH * KW <= DIRECT_MAX_PATCH:
-        _conv.conv2d_bwd_weight_direct(dw, dy, _pad_input(x, padding), stride[0], stride[1],
-                                       dilation[0], dilation[1], group, _buffers.empty)
+    if is_direct(w_shape, stride):
+        _conv.conv2d_bwd_weight_direct(dw, dy, _pad_input(x, padding), dilation[0],
+                                       dilation[1], group, _buffers.empty)
         return dw
     cols = cache.get("cols") if cache is not None else None
     if cols is None:

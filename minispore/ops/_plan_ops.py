@@ -200,29 +200,23 @@ def fused_backward(rec, producer, fn, plan):
 # ---- convolution, bias, dense ---------------------------------------------------------------
 
 def _conv_is_direct(rec):
-    _, Cg, KH, KW = rec.ins[1].shape
-    return Cg * KH * KW <= C.DIRECT_MAX_PATCH
+    return C.is_direct(rec.ins[1].shape, rec.attrs["stride"])
 
 
 def _conv_geometry(rec, xp):
-    """The :class:`minispore.kernels.conv_flat.Geometry` of a stride-1 convolution (its scratch
-    is allocated once for the plan), or None for a strided one (its row kernels are used as
-    PyNative uses them)."""
-    stride, dilation, group = rec.attrs["stride"], rec.attrs["dilation"], rec.attrs["group"]
-    if stride != (1, 1):
-        return None
+    """The :class:`minispore.kernels.conv_flat.Geometry` of a direct (stride-1) convolution;
+    its scratch is allocated once for the plan."""
     from ..kernels import _threads  # noqa: PLC0415
     threads = _threads.get_num_threads() if _conv.PARALLEL else 1
-    return _flat.geometry(xp.shape, rec.ins[1].shape, rec.outs[0].shape, dilation, group,
-                          threads)
+    return _flat.geometry(xp.shape, rec.ins[1].shape, rec.outs[0].shape,
+                          rec.attrs["dilation"], rec.attrs["group"], threads)
 
 
 def conv_forward(rec, plan):
     if not _conv_is_direct(rec):  # the im2col + GEMM path keeps its own buffers
         return generic_forward(rec, plan)
     x, w, y = rec.ins[0].buf, rec.ins[1].buf, plan.buffer(rec.outs[0])
-    stride, padding, dilation, group = (rec.attrs[k] for k in ("stride", "padding", "dilation",
-                                                                "group"))
+    padding, group = rec.attrs["padding"], rec.attrs["group"]
     top, bottom, left, right = padding
     steps = []
     if any(padding):
@@ -234,10 +228,6 @@ def conv_forward(rec, plan):
         xp = x
     rec.extra["xp"] = xp
     g = rec.extra["geometry"] = _conv_geometry(rec, xp)
-    if g is None:
-        args = (stride[0], stride[1], dilation[0], dilation[1], group)
-        steps.append(lambda: _conv.conv2d_fwd_direct(y, xp, w, *args))
-        return steps
     w4 = rec.extra["w4"] = g.weights(w, np.empty)  # a view of w, or a copy refreshed per step
     offs, acc = g.offs, g.fwd_scratch(y.shape[0], y.dtype, np.empty)
     if g.Og4 != g.Og:
@@ -249,19 +239,14 @@ def conv_forward(rec, plan):
 def conv_backward(rec, plan):
     dy = plan.dy(rec)[0]
     w, xp, g = rec.ins[1].buf, rec.extra["xp"], rec.extra["geometry"]
-    stride, padding, dilation, group = (rec.attrs[k] for k in ("stride", "padding", "dilation",
-                                                                "group"))
-    args = (stride[0], stride[1], dilation[0], dilation[1], group)
+    padding, group = rec.attrs["padding"], rec.attrs["group"]
     steps = []
     if rec.needs[0]:
         target, add_into = plan.grad_target(rec.ins[0])
         dxp = np.empty(xp.shape, xp.dtype) if any(padding) else target
-        if g is None:
-            steps.append(lambda: _conv.conv2d_bwd_input_direct(dxp, dy, w, *args))
-        else:
-            w4, offs, KK = rec.extra["w4"], g.offs, g.KK
-            dyw = g.bwd_input_scratch(dy.shape[0], dy.dtype, np.empty)
-            steps.append(lambda: _flat.conv2d_bwd_input_flat(dxp, dy, w4, offs, group, KK, dyw))
+        w4, offs, KK = rec.extra["w4"], g.offs, g.KK
+        dyw = g.bwd_input_scratch(dy.shape[0], dy.dtype, np.empty)
+        steps.append(lambda: _flat.conv2d_bwd_input_flat(dxp, dy, w4, offs, group, KK, dyw))
         if any(padding):
             top, _, left, _ = padding
             N, Cn, H, W = rec.ins[0].shape
@@ -270,13 +255,10 @@ def conv_backward(rec, plan):
         steps += _steps(_write(target, add_into))
     if rec.needs[1]:
         dw, add_dw = plan.grad_target(rec.ins[1])
-        if g is None:
-            steps.append(lambda: _conv.conv2d_bwd_weight_direct(dw, dy, xp, *args))
-        else:
-            offs, splits = g.offs, g.splits
-            wacc, wd = g.bwd_weight_scratch(dy.dtype, np.empty)
-            steps.append(lambda: _flat.conv2d_bwd_weight_flat(dw, dy, xp, offs, group, splits,
-                                                              wacc, wd))
+        offs, splits = g.offs, g.splits
+        wacc, wd = g.bwd_weight_scratch(dy.dtype, np.empty)
+        steps.append(lambda: _flat.conv2d_bwd_weight_flat(dw, dy, xp, offs, group, splits,
+                                                          wacc, wd))
         steps += _steps(_write(dw, add_dw))
     return steps
 

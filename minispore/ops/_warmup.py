@@ -2,8 +2,8 @@
 the forward pass.
 
 With an empty numba cache the first LeNet training step compiles every kernel, one after the
-other, under numba's global compiler lock: 22-25 s on the 2-core target with the parallel
-kernels (16 s with serial ones). The first convolution of a process whose cache lacks the
+other, under numba's global compiler lock: about 9.5 s from ``import minispore`` on the 2-core
+target (11-12 s before the kernels were restructured for compile time). The first convolution of a process whose cache lacks the
 backward kernels therefore starts ``python -m minispore.ops._warmup``, which compiles them
 (for float32, in the reverse of the order a training step needs them) into the same on-disk
 cache; when this process reaches its backward pass it loads what the helper has finished and
@@ -14,8 +14,9 @@ A helper process is a change to the host process the user must ask for:
 ``minispore.runtime.start_compile_helper()`` or ``MINISPORE_WARMUP=1`` (default off). One helper
 per cold cache directory (a claim file there, taken over after 5 minutes); only with caching and
 parallel kernels on (the defaults), never from a frozen application and never under an MPI
-launcher (the ranks already occupy the cores). It reads numba's cache layout to tell a cold
-cache, so another numba version simply gets no helper.
+launcher (the ranks already occupy the cores). A cold cache is told by minispore's own done
+file, which the helper writes when it finishes (keyed by numba's and Python's versions and the
+kernels' sources), never by reading numba's private cache files.
 """
 import os
 import subprocess
@@ -30,18 +31,51 @@ _state = {"started": False}
 _CLAIM_SECONDS = 300  # a claim older than this is taken over (its helper must have died)
 
 
+def _marker_dir():
+    """Where the helper's claim and done files go: numba's cache directory when
+    ``NUMBA_CACHE_DIR`` names one, else the kernels' ``__pycache__`` (numba's documented
+    default place for the cache of a source file)."""
+    import numba  # noqa: PLC0415
+    from .. import kernels  # noqa: PLC0415
+    return numba.config.CACHE_DIR or os.path.join(os.path.dirname(kernels.__file__),
+                                                  "__pycache__")
+
+
+def _done_name():
+    """The done file's name: it changes with numba's and Python's versions and the kernels'
+    sources, the things that make numba's cache miss."""
+    import hashlib  # noqa: PLC0415
+    import numba  # noqa: PLC0415
+    from .. import kernels  # noqa: PLC0415
+    digest = hashlib.sha256(f"{numba.__version__} {sys.version}".encode())
+    folder = os.path.dirname(kernels.__file__)
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(f.read())
+    return f"minispore-warmup-{digest.hexdigest()[:16]}.done"
+
+
 def _cold():
-    """The cache directory if the weight-gradient kernel has no cache index there yet (numba's
-    cache layout), else None."""
+    """The directory of the claim and done files when the helper has not yet run to the end
+    for this numba, Python and kernel source, else None. minispore's own files, not numba's:
+    numba's cache layout is private and changes between versions."""
     from ..kernels import _jit
-    from ..kernels.conv_flat import conv2d_bwd_weight_flat
     if not (_jit.CACHE and _jit.PARALLEL):
         return None
+    folder = _marker_dir()
+    return None if os.path.exists(os.path.join(folder, _done_name())) else folder
+
+
+def _mark_done():
+    """Record that the helper compiled everything (called by the helper at its end)."""
+    folder = _marker_dir()
     try:
-        index = conv2d_bwd_weight_flat._cache._cache_file._index_path
-    except AttributeError:  # another numba version's layout: no warm-up, just a slower start
-        return None
-    return None if os.path.exists(index) else os.path.dirname(index)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, _done_name()), "w", encoding="utf-8") as f:
+            f.write("compiled by python -m minispore.ops._warmup\n")
+    except OSError:
+        pass  # a read-only cache: the next cold process simply starts another helper
 
 
 def _claim(cache_dir):
@@ -133,3 +167,4 @@ def compile_backward_kernels():
 if __name__ == "__main__":
     os.environ["MINISPORE_WARMUP"] = "0"
     compile_backward_kernels()
+    _mark_done()

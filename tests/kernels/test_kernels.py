@@ -118,18 +118,18 @@ def test_conv2d_flat_workspace_is_written_before_read(case):
     xp = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[1]), (padding[2], padding[3])))
     expect = ref.conv2d(x, w, stride, padding, dilation, group)
     y = np.full(expect.shape, np.nan, np.float32)
-    conv.conv2d_fwd_direct(y, xp, w, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    conv.conv2d_fwd_direct(y, xp, w, dilation[0], dilation[1], group, nan_empty)
     np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5)
     dy = rand(np.random.default_rng(4), expect.shape)
     dxp = np.full(xp.shape, np.nan, np.float32)
-    conv.conv2d_bwd_input_direct(dxp, dy, w, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    conv.conv2d_bwd_input_direct(dxp, dy, w, dilation[0], dilation[1], group, nan_empty)
     top, left = padding[0], padding[2]
     dx = dxp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
     np.testing.assert_allclose(dx, ref.conv2d_backward_input(dy, w, x.shape, stride, padding,
                                                              dilation, group),
                                rtol=1e-5, atol=1e-5)
     dw = np.full(w.shape, np.nan, np.float32)
-    conv.conv2d_bwd_weight_direct(dw, dy, xp, 1, 1, dilation[0], dilation[1], group, nan_empty)
+    conv.conv2d_bwd_weight_direct(dw, dy, xp, dilation[0], dilation[1], group, nan_empty)
     np.testing.assert_allclose(dw, ref.conv2d_backward_weight(dy, x, w.shape, stride, padding,
                                                               dilation, group),
                                rtol=1e-4, atol=1e-4)

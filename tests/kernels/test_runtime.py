@@ -153,6 +153,11 @@ def test_warmup_helper_fills_a_cold_cache(tmp_path):
     names = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
     assert {"conv_flat.conv2d_bwd_weight_flat", "conv_flat.conv2d_bwd_input_flat",
             "pool.max_pool2d_bwd", "optim.momentum_update"} <= names, names
+    assert len(list(tmp_path.glob("minispore-warmup-*.done"))) == 1
+    again = subprocess.run([sys.executable, "-c", "import minispore.ops._warmup as W\n"
+                            "print(W._cold(), W.start_if_cold())"], env=env,
+                           capture_output=True, text=True, check=True)
+    assert again.stdout.split() == ["None", "None"]  # the done file says warm: no new helper
 
 
 def test_one_warmup_helper_per_cold_cache(tmp_path):

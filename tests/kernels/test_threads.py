@@ -97,9 +97,9 @@ def test_results_do_not_depend_on_the_thread_count():
         for n in (1, 2, 1):
             runtime.set_num_threads(min(n, _threads.numba.config.NUMBA_NUM_THREADS))
             y = np.empty((5, 6, 10, 10), np.float32)
-            conv.conv2d_fwd_direct(y, x, w, 1, 1, 1, 1, 1)
+            conv.conv2d_fwd_direct(y, x, w, 1, 1, 1)
             dw = np.empty_like(w)
-            conv.conv2d_bwd_weight_direct(dw, y, x, 1, 1, 1, 1, 1)
+            conv.conv2d_bwd_weight_direct(dw, y, x, 1, 1, 1)
             results.append((y, dw))
     finally:
         runtime.set_num_threads(_threads.numba.config.NUMBA_NUM_THREADS)
