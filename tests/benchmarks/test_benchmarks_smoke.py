@@ -88,3 +88,16 @@ def test_cliffs_benchmark_runs(tmp_path):
                           "--inner", "1", tmp_path=tmp_path)
     peers = {row["peer"] for row in report["rows"] if row["scenario"] == "no-threadpoolctl"}
     assert {"minispore", "ms-graph"} <= peers and "no-threadpoolctl" in stdout
+
+
+def test_cold_start_benchmark_runs(tmp_path):
+    """A cold and a warm LeNet process: the warm one must not compile again (its first step is
+    much shorter), which is what the benchmark's table rests on."""
+    out = tmp_path / "cold.json"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "cold_start.py"),
+                           "--models", "lenet", "--cases", "pynative", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {row["cache"]: row for row in json.loads(out.read_text())["rows"]}
+    assert rows["warm"]["first_s"] < rows["empty"]["first_s"] / 3, rows
+    assert "lenet" in proc.stdout
