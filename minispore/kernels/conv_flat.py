@@ -111,7 +111,7 @@ def _gather(dst, src, W):
             d[j] = s[j]
 
 
-@njit
+@njit(contract=True)  # as _taps_into4, inlined here: the flags are the caller's
 def _fwd_sample(outn, xn, w4, offs, group, W, acc):
     """One sample: outn (O,OH,OW) from its flat padded planes xn (row pitch W); w4 from
     :func:`weights_by_4`; acc is (4, L) scratch."""
