@@ -3,7 +3,7 @@
 Why: numba's OpenMP pool is fastest on an idle machine (LeNet train step b32: 1.5 ms on two
 threads, 2.3 ms on one), but next to one busy process on a 2-core machine its workers fight that
 process for the second core: every parallel region ends in a barrier that waits for the
-descheduled worker, and the step went from 1.5 to 84 ms (56x; PyTorch slows 2.3-2.9x there). One
+descheduled worker, and the step went from 1.5 to 84 ms (56x; PyTorch slows 2.2-5.8x there). One
 thread is immune (2.3 ms busy or idle). Neither fixed choice is right everywhere, and nothing in
 the environment says reliably which applies (a cgroup quota, a neighbour that comes and goes),
 so the choice is made by timing.
