@@ -84,7 +84,8 @@ def test_resnet_benchmark_runs(tmp_path):
 def test_cliffs_benchmark_runs(tmp_path):
     """The adverse-condition scenarios run (here the one without threadpoolctl) and report
     every peer's step time."""
-    report, stdout = _run("cliffs.py", "--scenarios", "no-threadpoolctl", "--repeats", "1",
+    report, stdout = _run("cliffs.py", "--scenarios", "no-threadpoolctl", "--rounds", "1",
+                          "--repeats", "1",
                           "--inner", "1", tmp_path=tmp_path)
     peers = {row["peer"] for row in report["rows"] if row["scenario"] == "no-threadpoolctl"}
     assert {"minispore", "ms-graph"} <= peers and "no-threadpoolctl" in stdout
