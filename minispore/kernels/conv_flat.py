@@ -22,7 +22,14 @@ Why the loops look the way they do (numba 0.68 / LLVM, AVX-512 host, measured in
   step compiles every kernel) and padded rows are never stored.
 * Helpers are called once per sample or channel block, never per tap: a helper called per tap
   (building slices for it each time) made the input gradient 2x slower.
-* ``contract`` lets LLVM fuse multiply and add (one rounding); sums keep their order.
+* ``contract`` lets LLVM fuse multiply and add (one rounding); sums keep their order. A helper
+  inlined at numba's level (``inline="always"``) is compiled with its caller's flags, so the
+  caller must carry ``contract`` too (without it the forward rounded differently).
+* Compile time is part of the design (a cold first step compiles every kernel it meets): each
+  parallel loop hands a work item to one serial helper, with the small helpers inlined into it
+  (measured: inlining the per-sample helper into the parallel loop, or adding a helper layer,
+  compiled slower). Scratch arrays come from the caller (:class:`Geometry`: a buffer pool in
+  PyNative, allocated once in a plan), and the same three kernels serve both.
 """
 import numpy as np
 
@@ -263,7 +270,7 @@ class Geometry:
     def weights(self, w, empty):
         """w as the kernels' (group * Og4, T) rows: a view when no padding rows are needed,
         else a copy into ``empty``'s array (:func:`weights_by_4`)."""
-        if self.Og4 == self.Og:
+        if self.Og4 == self.Og and w.flags.c_contiguous:
             return w.reshape(self.group * self.Og4, self.T)
         w4 = empty((self.group * self.Og4, self.T), w.dtype)
         weights_by_4(w4, w, self.group)

@@ -230,7 +230,7 @@ def conv_forward(rec, plan):
     g = rec.extra["geometry"] = _conv_geometry(rec, xp)
     w4 = rec.extra["w4"] = g.weights(w, np.empty)  # a view of w, or a copy refreshed per step
     offs, acc = g.offs, g.fwd_scratch(y.shape[0], y.dtype, np.empty)
-    if g.Og4 != g.Og:
+    if not np.shares_memory(w4, w):
         steps.append(lambda: _flat.weights_by_4(w4, w, group))
     steps.append(lambda: _flat.conv2d_fwd_flat(y, xp, w4, offs, group, acc))
     return steps
