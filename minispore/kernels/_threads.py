@@ -39,6 +39,7 @@ _FIRST_INTERVAL = 50  # calls between probes of the other thread count ...
 _MAX_INTERVAL = 1600  # ... doubling each time the probe loses, up to this
 _EMA = 0.1            # weight of the newest call in a thread count's running mean time
 _SWITCH_MARGIN = 1.25  # the count in use is left when its mean exceeds the other's by this
+_MAX_SITES = 4096     # call sites remembered per thread
 
 
 def _env_int(name, default):
@@ -201,6 +202,8 @@ class Governed:
             key = (self,) + tuple(getattr(a, "shape", None) for a in args[:3])
         site = sites.get(key)
         if site is None or site.gen != _Site.generation:
+            if len(sites) >= _MAX_SITES:  # inputs of ever new shapes: start over, stay small
+                sites.clear()
             site = sites[key] = _Site(most)
         n = site.plan[0] if site.plan else site.choice
         if tls.threads != n:

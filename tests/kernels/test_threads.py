@@ -130,3 +130,15 @@ def test_bad_environment_value_is_named(monkeypatch):
     monkeypatch.setenv("MINISPORE_NUM_THREADS", "two")
     with pytest.raises(ValueError, match="MINISPORE_NUM_THREADS='two'"):
         _threads._env_int("MINISPORE_NUM_THREADS", 2)
+
+
+def test_sites_stay_bounded_with_ever_new_shapes(monkeypatch):
+    """A model fed inputs of always new shapes must not grow the per-thread site table
+    without bound."""
+    from minispore.kernels import activation
+    monkeypatch.setattr(_threads, "_MAX_SITES", 8)
+    runtime.set_adaptive_threads(True)
+    for n in range(20000, 20000 + 40):
+        x = np.ones(n, np.float32)
+        activation._relu_fwd_chunks(np.empty_like(x), x)
+    assert 1 <= len(_threads._tls.sites) <= 8
