@@ -1,16 +1,15 @@
 """Elementwise activations on flat (1-D, contiguous) views.
 
-Arrays longer than one chunk run in parallel over fixed 16K-element chunks (1.5-2x faster than
-one thread on LeNet's conv1 activations); shorter ones stay on the calling thread, since
-waking the thread pool costs more than the work (measured: 3.5 us parallel vs 1.6 us serial
-for a 32x120 activation, 11-90 us when the pool had gone to sleep). Each element is computed
-independently, so neither choice changes a result.
+ReLU runs on the calling thread. Parallel 16K-element chunks were 2x faster on LeNet's conv1
+activations (14 against 28 us at batch 32, 0.9 % of a training step; 1.4 % at batch 256), but
+their two parallel kernels took 0.33 s (LeNet) and 0.74 s (ResNet) of a cold first step's compile,
+which has to stay under 10 s. In GRAPH_MODE the ReLU before a 2x2 pool is fused into the pool.
 """
 import math
 
 from ._jit import njit, prange
 
-CHUNK = 16384
+CHUNK = 16384  # GELU's parallel work items (GELU is compute-bound, unlike ReLU)
 
 
 @njit
@@ -28,32 +27,14 @@ def relu_bwd_serial(dx, dy, y):
         dx[i] = dy[i] if y[i] > 0.0 else 0.0
 
 
-@njit(parallel=True)
-def _relu_fwd_chunks(out, x):
-    n = x.shape[0]
-    for chunk in prange((n + CHUNK - 1) // CHUNK):
-        lo = chunk * CHUNK
-        hi = min(n, lo + CHUNK)
-        relu_fwd_serial(out[lo:hi], x[lo:hi])
-
-
-@njit(parallel=True)
-def _relu_bwd_chunks(dx, dy, y):
-    n = dy.shape[0]
-    for chunk in prange((n + CHUNK - 1) // CHUNK):
-        lo = chunk * CHUNK
-        hi = min(n, lo + CHUNK)
-        relu_bwd_serial(dx[lo:hi], dy[lo:hi], y[lo:hi])
-
-
 def relu_fwd(out, x):
     """out = max(x, 0) over flat arrays; NaN propagates."""
-    (relu_fwd_serial if x.shape[0] <= CHUNK else _relu_fwd_chunks)(out, x)
+    relu_fwd_serial(out, x)
 
 
 def relu_bwd(dx, dy, y):
     """dx = dy where y > 0 else 0, over flat arrays."""
-    (relu_bwd_serial if dy.shape[0] <= CHUNK else _relu_bwd_chunks)(dx, dy, y)
+    relu_bwd_serial(dx, dy, y)
 
 
 _SQRT_HALF = 0.7071067811865476          # 1 / sqrt(2)
