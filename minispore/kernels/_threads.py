@@ -40,6 +40,9 @@ _MAX_INTERVAL = 1600  # ... doubling each time the probe loses, up to this
 _EMA = 0.1            # weight of the newest call in a thread count's running mean time
 _SWITCH_MARGIN = 1.25  # the count in use is left when its mean exceeds the other's by this
 _MAX_SITES = 4096     # call sites remembered per thread
+_SERIAL_EDGE = 1.1    # one thread is chosen only when at least this much faster than the pool:
+                      # a site on one thread lets the pool's workers fall asleep, and the next
+                      # site's pool call pays for waking them, which no single site can see
 
 
 def _env_int(name, default):
@@ -160,7 +163,9 @@ class _Site:
         for n, times in self.probe.items():
             self.mean[n] = sum(times) / len(times)
         self.probe = {}
-        best = min(self.mean, key=lambda n: (self.mean[n], n))  # a tie goes to fewer threads
+        best = self.most
+        if 1 in self.mean and self.mean[1] * _SERIAL_EDGE < self.mean.get(self.most, 0.0):
+            best = 1
         if self.calls and best == self.choice:  # a probe lost: look again later than before
             self.interval = min(2 * self.interval, _MAX_INTERVAL)
         self.probed_switch = bool(self.calls) and best != self.choice
