@@ -108,12 +108,16 @@ class _Site:
     Each thread count has a running mean call time (a mean, not a median: next to a busy
     process most pool calls are as fast as on an idle machine, but one in four or five waits a
     whole scheduler time slice, 4-8 ms, for the worker that lost its core; the median hides
-    that and the mean does not). The site runs the count with the lower mean and updates that
-    mean with every call, so a neighbour that starts makes the pool's mean overtake one
-    thread's within a call or two. The count not in use is re-measured (three calls) every
-    ``interval`` calls, because its mean only goes stale: the interval doubles each time the
-    probe loses, or wins only to lose again before the next probe, and starts over when a
-    choice that held for a whole interval is overtaken."""
+    that and the mean does not). The site runs one count and updates its mean with every call;
+    when that mean exceeds the other count's by a quarter (``_SWITCH_MARGIN``; a neighbour
+    started: the pool's mean overtakes one thread's within a call or two) the site switches.
+    The count not in use is re-measured (three calls) every ``interval`` calls, because its
+    mean only goes stale: the interval doubles each time the probe loses, or wins only to lose
+    again before the next probe, and starts over after any other switch (conditions changed,
+    or a passing hiccup made the faster count look slow: either way, look again soon). After a
+    comparison one thread wins only if it is at least 10 % faster (``_SERIAL_EDGE``): a site
+    left on one thread lets the pool's workers fall asleep (waking them cost 11-90 us, measured
+    on ReLU), a cost the next site pays and this one cannot see."""
 
     generation = 0  # bumped by the settings: every site starts over
     __slots__ = ("gen", "most", "plan", "probe", "mean", "choice", "calls", "interval",
