@@ -2,10 +2,11 @@
 
 Each scenario runs ``benchmarks/train_lenet.py`` once per peer (minispore PyNative, minispore
 GRAPH_MODE, PyTorch), each in a fresh process of its own, one after the other under the same
-conditions (``--rounds`` times, in turn, keeping each peer's lowest median: on a shared host
-a slow phase otherwise lands on one peer's process and not the other's), and reports each
-peer's median step time and its slowdown factor against the same peer in the default
-scenario. The claim to check: minispore's slowdown is no worse than PyTorch's.
+conditions (``--rounds`` times over all scenarios in turn, keeping each peer's lowest median:
+on a shared host a slow phase otherwise lands on one scenario or one peer's process and not
+another's), and reports each peer's median step time and its slowdown factor against the same
+peer in the default scenario. The claim to check: minispore's slowdown is no worse than
+PyTorch's.
 
 Why one process per peer: a user runs one framework, and in a shared process each peer's
 thread pool spins after its own steps and steals the free core from the other peer's next
@@ -45,8 +46,9 @@ def _busy_core():
     return subprocess.Popen([sys.executable, "-c", code])
 
 
-def run_scenario(name, args, workdir):
-    """The train_lenet report of one scenario (a dict), run in a fresh process."""
+def run_scenario(name, args, workdir, round_=0):
+    """The train_lenet report of one scenario (a dict) for one round: each peer in a fresh
+    process (or all in one with ``--shared-process``)."""
     env = dict(os.environ)
     neighbour = None
     if name == "no-threadpoolctl":
@@ -61,23 +63,26 @@ def run_scenario(name, args, workdir):
         neighbour = _busy_core()
     try:
         if args.shared_process:
-            return _train_lenet(name, PEERS, args, env, workdir)
+            return _train_lenet(f"{name}-{round_}", PEERS, args, env, workdir)
         merged = {}
-        for round_ in range(args.rounds):
-            for peer in PEERS:
-                report = _train_lenet(f"{name}-{peer}-{round_}", (peer,), args, env, workdir)
-                for kind in ("train", "inference"):
-                    for batch, rows in report.get(kind, {}).items():
-                        kept = merged.setdefault(kind, {}).setdefault(batch, {})
-                        for peer_name, row in rows.items():
-                            if peer_name not in kept or \
-                                    row["median_ms"] < kept[peer_name]["median_ms"]:
-                                kept[peer_name] = row
+        for peer in PEERS:
+            report = _train_lenet(f"{name}-{peer}-{round_}", (peer,), args, env, workdir)
+            _keep_fastest(merged, report)
         return merged
     finally:
         if neighbour is not None:
             neighbour.kill()
             neighbour.wait()
+
+
+def _keep_fastest(merged, report):
+    """Fold ``report``'s rows into ``merged``, keeping each (kind, batch, peer)'s lower median."""
+    for kind in ("train", "inference"):
+        for batch, rows in report.get(kind, {}).items():
+            kept = merged.setdefault(kind, {}).setdefault(batch, {})
+            for peer_name, row in rows.items():
+                if peer_name not in kept or row["median_ms"] < kept[peer_name]["median_ms"]:
+                    kept[peer_name] = row
 
 
 def _train_lenet(tag, peers, args, env, workdir):
@@ -121,9 +126,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
-        for name in args.scenarios.split(","):
-            print(f"running {name} ...", flush=True)
-            results[name] = run_scenario(name, args, workdir)
+        for round_ in range(args.rounds):  # rounds outermost: a slow phase of the host
+            for name in args.scenarios.split(","):  # hits every scenario, not one
+                print(f"running {name} (round {round_ + 1} of {args.rounds}) ...", flush=True)
+                _keep_fastest(results.setdefault(name, {}),
+                              run_scenario(name, args, workdir, round_))
     base = medians(results["default"]) if "default" in results else {}
     print(f"\n{'scenario':<18}{'what':<14}{'peer':<11}{'median ms':>10}{'slowdown':>10}")
     table = []
