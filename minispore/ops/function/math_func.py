@@ -1,4 +1,5 @@
-"""Elementwise arithmetic, comparisons, casts and matrix products."""
+"""Elementwise arithmetic, casts and matrix products (comparisons and logical predicates are in
+``comparison_func``, statistics over axes in ``reduction_func``)."""
 import numpy as np
 
 from ...common import dtype as mstype
@@ -7,9 +8,8 @@ from .._blas import matmul as _matmul
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
 
-__all__ = ["eq", "gt", "ge", "lt", "le", "not_equal", "bmm", "norm", "clip",
-           "clip_by_value", "floor_mod", "depend", "mm", "logsumexp", "amax", "amin", "std",
-           "var", "TENSOR_METHODS"]
+__all__ = ["bmm", "clip", "clip_by_value", "floor_mod", "depend", "mm",
+           "TENSOR_METHODS"]
 
 
 def _binary_inputs(op, input, other, broadcast=True):  # noqa: A002  (MindSpore's names)
@@ -465,52 +465,6 @@ class Cast(Function):
         return (dy.astype(self.src),) if self.src.kind == "f" else (None,)
 
 
-class _Compare(_Binary):
-    differentiable = False
-
-    def forward(self, a, b):
-        return np.asarray(self.ufunc(a, b))
-
-    @classmethod
-    def call(cls, input, other):  # noqa: A002
-        out = super().call(input, other)
-        out._dtype = mstype.bool_
-        return out
-
-
-def _compare(name, ufunc, prim, dunder):
-    cls = type(prim, (_Compare,), {"name": name, "ufunc": staticmethod(ufunc),
-                                   "primitives": {prim: Primitive()},
-                                   "tensor_methods": (dunder,),
-                                   "__doc__": f"Elementwise ``{ufunc.__name__}``, a Bool Tensor "
-                                              f"(not differentiable)."})
-    cls.__module__ = __name__
-    return cls
-
-
-Equal = _compare("equal", np.equal, "Equal", "__eq__")
-NotEqual = _compare("ne", np.not_equal, "NotEqual", "__ne__")
-Less = _compare("less", np.less, "Less", "__lt__")
-LessEqual = _compare("less_equal", np.less_equal, "LessEqual", "__le__")
-Greater = _compare("greater", np.greater, "Greater", "__gt__")
-GreaterEqual = _compare("greater_equal", np.greater_equal, "GreaterEqual", "__ge__")
-
-
-
-
-def _alias(cls, name):
-    def fn(input, other):  # noqa: A002
-        return cls.call(input, other)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"The same as ``ops.{cls.name}``: {cls.__doc__}"
-    return fn
-
-
-eq, not_equal = _alias(Equal, "eq"), _alias(NotEqual, "not_equal")
-gt, ge = _alias(Greater, "gt"), _alias(GreaterEqual, "ge")
-lt, le = _alias(Less, "lt"), _alias(LessEqual, "le")
-
-
 def bmm(input_x, mat2):
     """Batched matrix product of (..., n, m) and (..., m, p) Tensors of at least 3 dimensions."""
     problems = Problems("bmm")
@@ -527,38 +481,6 @@ def bmm(input_x, mat2):
 def depend(value, expr):
     """``value`` unchanged (MindSpore's execution-order hint; eager code runs in order)."""
     return value
-
-
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002,N803
-    """Vector norm of ``A`` over ``dim`` (all elements when None): ord None/'fro'/2 is the
-    Euclidean norm, inf/-inf the max/min of |A|, 0 the count of non-zeros, p the p-norm.
-    Matrix norms (a 2-tuple ``dim`` with ord 'nuc', +-1, +-2, +-inf) are not supported."""
-    from .array_func import ReduceMax, ReduceMin, ReduceSum  # noqa: PLC0415
-    x = as_tensor("norm", "A", A)
-    if dtype is not None:
-        x = Cast.call(x, dtype)
-    if x._data.dtype.kind != "f":
-        raise TypeError(f"For 'norm', 'A' must be a float Tensor, but got {x.dtype}.")
-    matrix = isinstance(dim, (tuple, list)) and len(dim) == 2
-    if ord == "nuc" or (matrix and ord not in (None, "fro")):
-        raise ValueError(f"For 'norm', the matrix norm ord={ord!r} is not supported by "
-                         f"minispore (only 'fro' and vector norms).")
-    if ord == "fro" and not (matrix or dim is None):
-        raise ValueError("For 'norm', ord='fro' needs dim=None or a 2-tuple of dims.")
-    axis = None if dim is None else dim
-    if ord in (None, "fro", 2):
-        return Sqrt.call(ReduceSum.call(Mul.call(x, x), axis, keepdim))
-    if ord == float("inf"):
-        return ReduceMax.call(Abs.call(x), axis, keepdim)
-    if ord == float("-inf"):
-        return ReduceMin.call(Abs.call(x), axis, keepdim)
-    if ord == 0:
-        return ReduceSum.call(Cast.call(NotEqual.call(x, 0), x.dtype), axis, keepdim)
-    if isinstance(ord, (int, float)) and not isinstance(ord, bool):
-        s = ReduceSum.call(Pow.call(Abs.call(x), float(ord)), axis, keepdim)
-        return Pow.call(s, 1.0 / ord)
-    raise ValueError(f"For 'norm', 'ord' must be None, 'fro', a number or +-inf, but got "
-                     f"{ord!r}.")
 
 
 # ---- more elementwise ops ------------------------------------------------------------------------
@@ -655,53 +577,6 @@ class BatchMatMul(_Binary):
         return MatMul.call(input, other)
 
 
-def _logical(name, ufunc, prim):
-    cls = type(prim, (_Compare,), {"name": name, "ufunc": staticmethod(ufunc),
-                                   "primitives": {prim: Primitive()},
-                                   "__doc__": f"Elementwise ``{ufunc.__name__}`` of the truth "
-                                              f"values, a Bool Tensor (not differentiable)."})
-    cls.__module__ = __name__
-    return cls
-
-
-LogicalAnd = _logical("logical_and", np.logical_and, "LogicalAnd")
-LogicalOr = _logical("logical_or", np.logical_or, "LogicalOr")
-
-
-class _Predicate(_Unary):
-    differentiable = False
-
-    def forward(self, a):
-        return np.asarray(self.ufunc(a))
-
-    @classmethod
-    def call(cls, input):  # noqa: A002
-        out = super().call(input)
-        out._dtype = mstype.bool_
-        return out
-
-
-class LogicalNot(_Predicate):
-    """NOT input elementwise (truth values), a Bool Tensor."""
-    name, ufunc, primitives = "logical_not", staticmethod(np.logical_not), \
-        {"LogicalNot": Primitive()}
-
-
-class IsNan(_Predicate):
-    """True where input is NaN."""
-    name, ufunc, primitives = "isnan", staticmethod(np.isnan), {"IsNan": Primitive()}
-
-
-class IsInf(_Predicate):
-    """True where input is +-inf."""
-    name, ufunc, primitives = "isinf", staticmethod(np.isinf), {"IsInf": Primitive()}
-
-
-class IsFinite(_Predicate):
-    """True where input is neither NaN nor +-inf."""
-    name, ufunc, primitives = "isfinite", staticmethod(np.isfinite), {"IsFinite": Primitive()}
-
-
 def mm(input, mat2):  # noqa: A002
     """2-D matrix product (n, m) @ (m, p)."""
     x, y = as_tensor("mm", "input", input), as_tensor("mm", "mat2", mat2)
@@ -711,84 +586,8 @@ def mm(input, mat2):  # noqa: A002
     return MatMul.call(x, y)
 
 
-def _reductions():
-    from . import array_func as A  # noqa: PLC0415
-    return A
-
-
-def logsumexp(input, axis, keep_dims=False):  # noqa: A002
-    """log(sum(exp(input))) over ``axis``, computed stably."""
-    A = _reductions()
-    x = as_tensor("logsumexp", "input", input)
-    m = stop = A.stop_gradient(A.ReduceMax.call(x, axis, True))
-    out = Log.call(A.ReduceSum.call(Exp.call(Sub.call(x, stop)), axis, True)) + m
-    return out if keep_dims else A.Squeeze.call(out, axis)
-
-
-class Prod(Function):
-    """Product over ``axis`` (all axes when None or ()); the gradient is the product of the
-    other elements (exact with zeros too)."""
-    name, primitives = "prod", {"ReduceProd": Primitive(
-        {"keep_dims": False}, call=lambda fn, p, x, axis=(): fn(x, axis, p.keep_dims))}
-    tensor_methods = ("prod",)
-
-    @classmethod
-    def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
-        from .array_func import _axis  # noqa: PLC0415
-        x = as_tensor("prod", "input", input)
-        return (x,), {"axis": _axis("prod", axis, x.ndim), "keepdims": bool(keep_dims)}
-
-    def forward(self, a, axis, keepdims):
-        self.a, self.axis, self.keepdims = a, axis, keepdims
-        return np.ascontiguousarray(np.prod(a, axis=axis, keepdims=keepdims))
-
-    def backward(self, dy):
-        a, axis = self.a, self.axis
-        zero = a == 0
-        others = np.prod(np.where(zero, 1, a), axis=axis, keepdims=True)
-        zeros = zero.sum(axis=axis, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.where(zeros == 0, others / np.where(zero, 1, a),
-                         np.where((zeros == 1) & zero, others, 0))
-        if not self.keepdims and axis is not None:
-            dy = np.expand_dims(dy, axis)
-        return ((g * dy).astype(a.dtype, copy=False),)
-
-
-def amax(input, axis=None, keepdims=False):  # noqa: A002
-    """Maximum over ``axis`` (all axes when None); the gradient is shared among ties."""
-    return _reductions().ReduceMax.call(input, axis, keepdims)
-
-
-def amin(input, axis=None, keepdims=False):  # noqa: A002
-    """Minimum over ``axis`` (all axes when None); the gradient is shared among ties."""
-    return _reductions().ReduceMin.call(input, axis, keepdims)
-
-
-def var(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom (0: population)."""
-    A = _reductions()
-    x = as_tensor("var", "input", input)
-    axes = A._axis("var", axis, x.ndim)
-    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    if n - ddof <= 0:
-        raise ValueError(f"For 'var', ddof {ddof} leaves no degrees of freedom for {n} "
-                         f"elements.")
-    d = Sub.call(x, A.ReduceMean.call(x, axis, True))
-    return A.ReduceSum.call(Mul.call(d, d), axis, keepdims) / float(n - ddof)
-
-
-def std(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
-    """Standard deviation over ``axis`` with ``ddof`` delta degrees of freedom."""
-    return Sqrt.call(var(input, axis, ddof, keepdims))
-
-
 # Tensor methods that are compositions (installed by ``minispore.ops``).
 TENSOR_METHODS = {
-    "norm": lambda self, ord=None, dim=None, keepdim=False: norm(self, ord, dim, keepdim),
-    "std": lambda self, axis=None, ddof=0, keepdims=False: std(self, axis, ddof, keepdims),
-    "var": lambda self, axis=None, ddof=0, keepdims=False: var(self, axis, ddof, keepdims),
-    "logsumexp": lambda self, axis, keepdims=False: logsumexp(self, axis, keepdims),
     "add": lambda self, other: Add.call(self, other),
     "sub": lambda self, other: Sub.call(self, other),
     "mul": lambda self, other: Mul.call(self, other),
@@ -798,7 +597,6 @@ TENSOR_METHODS = {
     "neg": lambda self: Neg.call(self),
     "maximum": lambda self, other: Maximum.call(self, other),
     "minimum": lambda self, other: Minimum.call(self, other),
-    "equal": lambda self, other: Equal.call(self, other),
 }
 
 
