@@ -39,5 +39,11 @@ def conv2d_bwd_weight_direct(dwt, dy, xp, dh, dw, group, empty=np.empty):
 
 
 def _geometry(x, w, out_shape, dh, dw, group):
-    return geometry(x.shape, w.shape, out_shape, (dh, dw), group,
+    return flat_geometry(x.shape, w.shape, out_shape, (dh, dw), group)
+
+
+def flat_geometry(x_shape, w_shape, out_shape, dilation, group):
+    """The cached :class:`.conv_flat.Geometry` for this convolution at minispore's thread cap
+    (its weight-gradient work split depends on the cap, never on the thread count of a call)."""
+    return geometry(x_shape, w_shape, out_shape, dilation, group,
                     get_num_threads() if PARALLEL else 1)

@@ -206,10 +206,8 @@ def _conv_is_direct(rec):
 def _conv_geometry(rec, xp):
     """The :class:`minispore.kernels.conv_flat.Geometry` of a direct (stride-1) convolution;
     its scratch is allocated once for the plan."""
-    from ..kernels import _threads  # noqa: PLC0415
-    threads = _threads.get_num_threads() if _conv.PARALLEL else 1
-    return _flat.geometry(xp.shape, rec.ins[1].shape, rec.outs[0].shape,
-                          rec.attrs["dilation"], rec.attrs["group"], threads)
+    return _conv.flat_geometry(xp.shape, rec.ins[1].shape, rec.outs[0].shape,
+                               rec.attrs["dilation"], rec.attrs["group"])
 
 
 def conv_forward(rec, plan):
