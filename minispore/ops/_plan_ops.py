@@ -236,7 +236,7 @@ def conv_forward(rec, plan):
 
 def conv_backward(rec, plan):
     dy = plan.dy(rec)[0]
-    w, xp, g = rec.ins[1].buf, rec.extra["xp"], rec.extra["geometry"]
+    xp, g = rec.extra["xp"], rec.extra["geometry"]
     padding, group = rec.attrs["padding"], rec.attrs["group"]
     steps = []
     if rec.needs[0]:
