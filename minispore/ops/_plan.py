@@ -204,12 +204,14 @@ class Plan:
     """Buffers and steps built from a trace; ``forward()`` replays the traced primitives,
     ``backward()`` (training plans) their reverse pass."""
 
-    def __init__(self, tracer, keep=()):
+    def __init__(self, tracer, keep=(), differentiable=True):
         from . import _plan_ops  # noqa: PLC0415  (the preallocated forms of the primitives)
         self.ops = _plan_ops
         self.tracer = tracer
         self.slots, self.records = tracer.slots, tracer.records
         self.keep = {s.index for s in keep}  # slots read after the steps (the outputs)
+        # False: no reverse pass will be built, so the forward keeps nothing for one
+        self.differentiable = differentiable
         self.uses = {}
         for rec in self.records:
             for s in rec.ins:
@@ -396,7 +398,7 @@ class ForwardPlan:
     def __init__(self, tracer, structure, leaves):
         self.structure = structure
         self.outputs = [tracer.slot_of(t) for t in leaves]  # new ones: constants, used as is
-        self.plan = Plan(tracer, keep=self.outputs)
+        self.plan = Plan(tracer, keep=self.outputs, differentiable=False)
         tracer.release()
 
     def __call__(self, arg_tensors):

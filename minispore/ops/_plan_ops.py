@@ -63,11 +63,13 @@ def fused_forward(records, i, plan):
         return None
     b = bias.ins[1].buf if bias is not None else np.zeros(x.shape[1], x.dtype)
     y = plan.buffer(pool.outs[0])
-    argmax = pool.extra["argmax"] = np.empty(y.shape, np.int32)
     has_bias = bias is not None
     for rec in (bias, relu):
         if rec is not None:
             rec.extra["fused_into"] = pool
+    if not plan.differentiable:  # no backward will route through argmax: values only
+        return [lambda: _pool.bias_relu_max_pool2d_2x2_values(y, x, b, has_bias)], j + 2 - i
+    argmax = pool.extra["argmax"] = np.empty(y.shape, np.int32)
     return [lambda: _pool.bias_relu_max_pool2d_fwd_2x2(y, argmax, x, b, has_bias)], j + 2 - i
 
 

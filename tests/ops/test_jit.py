@@ -342,6 +342,32 @@ def test_fused_bias_relu_pool_kernel_equals_the_three_kernels():
             np.testing.assert_array_equal(a, want_a)
 
 
+
+def test_inference_pool_values_equal_the_argmax_kernel():
+    """Inference plans pool without argmax (max first, then bias and ReLU): bit-equal values to
+    the argmax kernel, including NaN (which NaN wins), +-inf, inf - inf from the bias, a NaN or
+    infinite bias, -0.0, ties and odd sizes."""
+    from minispore.kernels import pool
+    rng = np.random.default_rng(5)
+    specials = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, 1e38, -1e38], np.float32)
+    for shape in ((3, 5, 8, 10), (2, 4, 7, 9)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        mask = rng.random(shape) < 0.08
+        x[mask] = rng.choice(specials, mask.sum())
+        x[0, 0, :2, :4] = 0.25  # ties
+        for b in (rng.standard_normal(shape[1]).astype(np.float32),
+                  np.array([np.inf, -np.inf, np.nan, 0.0, -0.0][:shape[1]]
+                           + [1.0] * (shape[1] - 5), np.float32)):
+            for has_bias in (True, False):
+                oh, ow = shape[2] // 2, shape[3] // 2
+                want = np.empty((shape[0], shape[1], oh, ow), np.float32)
+                pool.bias_relu_max_pool2d_fwd_2x2(want, np.empty(want.shape, np.int32), x, b,
+                                                  has_bias)
+                got = np.full_like(want, 7.0)
+                pool.bias_relu_max_pool2d_2x2_values(got, x, b, has_bias)
+                np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+
+
 def test_lenet_plan_fuses_relu_and_pool():
     """LeNet's ReLU -> MaxPool pairs run as one kernel each: 2 steps fewer than primitives
     minus the (view-only) reshape."""
