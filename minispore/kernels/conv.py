@@ -38,6 +38,21 @@ def conv2d_bwd_weight_direct(dwt, dy, xp, dh, dw, group, empty=np.empty):
                            *g.bwd_weight_scratch(dy.dtype, empty))
 
 
+
+def dense_fwd(out, x, w, empty=np.empty):
+    """out (M, N) = x (M, K) @ w (N, K).T with C-contiguous x and w; out is overwritten.
+
+    A dense layer is the weight gradient of a 1x1 convolution over one sample: K positions in
+    a row, x's M rows as its output gradient, w's N rows as its input planes. So the weight
+    gradient's kernel (4 rows of x against 4 rows of w, 16 dot products sharing their loads,
+    on numba's threads) computes the product, with no kernel of its own to compile on a
+    cold start. Each dot product is summed in x's dtype in a fixed order, whatever the thread
+    count (its float64 total of one sample's sum is exact)."""
+    M, K = x.shape
+    N = w.shape[0]
+    conv2d_bwd_weight_direct(out.reshape(M, N, 1, 1), x.reshape(1, M, 1, K),
+                             w.reshape(1, N, 1, K), 1, 1, 1, empty)
+
 def _geometry(x, w, out_shape, dh, dw, group):
     return flat_geometry(x.shape, w.shape, out_shape, (dh, dw), group)
 

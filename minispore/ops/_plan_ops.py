@@ -17,6 +17,7 @@ from ..kernels import lazy
 from . import _conv_ops as C
 from ._autograd import _unbroadcast
 from ._blas import matmul as _matmul
+from ._dense import DensePlan
 from .function import array_func as A
 from .function import nn_func as F
 
@@ -290,18 +291,9 @@ def bias_add_backward(rec, plan):
 
 def dense_forward(rec, plan):
     x, w = rec.ins[0].buf, rec.ins[1].buf
+    b = rec.ins[2].buf if len(rec.ins) == 3 else None
     y = plan.buffer(rec.outs[0])
-    wt = w.T
-    if len(rec.ins) == 3:
-        b = rec.ins[2].buf
-        rows = np.empty_like(y)  # b on every row: a broadcast add would allocate a temporary
-
-        def step():
-            _matmul(x, wt, out=y)
-            np.copyto(rows, b)
-            np.add(y, rows, out=y)
-        return [step]
-    return [lambda: _matmul(x, wt, out=y)]
+    return [DensePlan(x, w, b, y)]
 
 
 def dense_backward(rec, plan):

@@ -298,6 +298,37 @@ def test_dense(bias):
         mops.dense(Tensor(x), Tensor(w[:, :4]))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(37, 301, 101), (4, 1024, 256), (32, 400, 120)])
+def test_dense_on_the_numba_kernel(shape, dtype):
+    """Products large enough for the numba kernel (rows and outputs not multiples of 4, a
+    single block of rows): against a float64 product, the bias added after the product."""
+    from minispore.ops._dense import dense, uses_kernel
+    M, K, N = shape
+    rng = np.random.default_rng(7)
+    x, w = rand(rng, (M, K), dtype), rand(rng, (N, K), dtype)
+    b = rand(rng, (N,), dtype)
+    assert uses_kernel(x.shape, w.shape, x.dtype, w.dtype)
+    want = x.astype(np.float64) @ w.T.astype(np.float64)
+    tol = dict(rtol=1e-5, atol=1e-5 * np.abs(want).max()) if dtype == np.float32 else \
+        dict(rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    np.testing.assert_allclose(dense(x, w), want, **tol)
+    np.testing.assert_allclose(dense(x, w, b), want + b, **tol)
+    y = dense(x, w)
+    np.testing.assert_array_equal(dense(x, w, b), (y + b).astype(dtype))
+    np.testing.assert_array_equal(dense(np.asfortranarray(x), w), y)  # layout never matters
+    assert dense(x, w).dtype == dtype
+
+
+def test_dense_stays_with_blas_for_small_or_huge_weights():
+    from minispore.ops._dense import uses_kernel
+    f32 = np.dtype(np.float32)
+    assert not uses_kernel((32, 120), (84, 120), f32, f32)  # 0.3M multiply-adds: BLAS wins
+    assert not uses_kernel((512, 4096), (4096, 4096), f32, f32)  # a 64 MB weight
+    assert not uses_kernel((64, 4096), (1000, 4096), np.dtype(np.float16), np.dtype(np.float16))
+    assert uses_kernel((32, 400), (120, 400), f32, f32)
+
 # ----------------------------------------------------------------------------- softmax CE
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_softmax_cross_entropy_sparse(reduction):

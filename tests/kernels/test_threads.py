@@ -92,6 +92,8 @@ def test_results_do_not_depend_on_the_thread_count():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 3, 12, 12)).astype(np.float32)
     w = rng.standard_normal((6, 3, 3, 3)).astype(np.float32)
+    fc_x = rng.standard_normal((37, 301)).astype(np.float32)
+    fc_w = rng.standard_normal((101, 301)).astype(np.float32)
     results = []
     try:
         for n in (1, 2, 1):
@@ -100,12 +102,14 @@ def test_results_do_not_depend_on_the_thread_count():
             conv.conv2d_fwd_direct(y, x, w, 1, 1, 1)
             dw = np.empty_like(w)
             conv.conv2d_bwd_weight_direct(dw, y, x, 1, 1, 1)
-            results.append((y, dw))
+            fc = np.empty((37, 101), np.float32)
+            conv.dense_fwd(fc, fc_x, fc_w)
+            results.append((y, dw, fc))
     finally:
         runtime.set_num_threads(_threads.numba.config.NUMBA_NUM_THREADS)
-    for y, dw in results[1:]:
-        np.testing.assert_array_equal(y, results[0][0])
-        np.testing.assert_array_equal(dw, results[0][1])
+    for later in results[1:]:
+        for got, want in zip(later, results[0]):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_set_num_threads_checks_its_argument():

@@ -90,10 +90,13 @@ def test_jit_on_construct_equals_eager():
         np.testing.assert_array_equal(net(x).asnumpy(), want)
 
 
-def test_graph_mode_inference_equals_pynative(graph_mode):
+@pytest.mark.parametrize("batch", [6, 27])
+def test_graph_mode_inference_equals_pynative(graph_mode, batch):
+    """Bit-equal outputs; at batch 27 fc1 runs on the numba dense kernel and the plan pools
+    without argmax."""
     ms.set_seed(0)
     net = LeNet5()
-    x, _ = _batch(6)
+    x, _ = _batch(batch)
     ms.set_context(mode=ms.PYNATIVE_MODE)
     want = net(x).asnumpy().copy()
     ms.set_context(mode=ms.GRAPH_MODE)
@@ -118,11 +121,16 @@ def _train_steps(train, batches):
     return [float(train(x, y).asnumpy()) for x, y in batches]
 
 
-def test_graph_mode_lenet_train_equals_pynative(tmp_path):
+@pytest.mark.parametrize("batch", [8, 26])
+def test_graph_mode_lenet_train_equals_pynative(tmp_path, batch):
     """20 steps of LeNet + Momentum: GRAPH_MODE losses and weights equal PyNative's exactly
     (tolerance 0: the plan calls the same kernels on the same values in the same order), and
-    the two checkpoints are byte-identical."""
-    batches = [_batch(8, seed=s % 4) for s in range(20)]
+    the two checkpoints are byte-identical. At batch 26 fc1 runs on the numba dense kernel
+    (a plan's preallocated form of it), at batch 8 on BLAS."""
+    from minispore.ops._dense import uses_kernel
+    f32 = np.dtype(np.float32)
+    assert uses_kernel((batch, 400), (120, 400), f32, f32) == (batch == 26)
+    batches = [_batch(batch, seed=s % 4) for s in range(20)]
     _, eager = _train_net()
     want = _train_steps(eager, batches)
     ms.save_checkpoint(eager, str(tmp_path / "pynative.ckpt"))

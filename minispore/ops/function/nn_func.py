@@ -9,6 +9,7 @@ from .. import _buffers
 from .. import _conv_ops as C
 from .._autograd import register_backward_fusion
 from .._blas import matmul as _matmul
+from .._dense import dense as _dense
 from .._function import Function, Primitive
 from .array_func import Reshape
 from ..._checkparam import (Problems, as_tensor, check_reduction, check_sparse_labels, floats, ndim,
@@ -257,10 +258,7 @@ class Dense(Function):
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
-        y = _matmul(x, w.T)
-        if b is not None:
-            y += b
-        return y
+        return _dense(x, w, b)
 
     def backward(self, dy):
         needs = self.needs
