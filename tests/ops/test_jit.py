@@ -289,9 +289,13 @@ def test_replayed_train_step_allocates_no_large_array(graph_mode):
     """tracemalloc sees numpy's (and numba's) buffers. In a replayed GRAPH_MODE step no kernel
     step of the plan allocates more than 1 kB at its peak (so no allocation > 1 kB happens),
     and the whole call stays under 4 kB (the returned loss, small Python objects); a PyNative
-    step peaks at hundreds of kB, which shows the measurement sees the arrays."""
+    step peaks at hundreds of kB, which shows the measurement sees the arrays. Batch 24 puts
+    fc1 on the numba dense kernel, whose scratch the plan allocates once."""
     import tracemalloc
-    x, y = _batch(16)
+    from minispore.ops._dense import uses_kernel
+    x, y = _batch(24)
+    f32 = np.dtype(np.float32)
+    assert uses_kernel((24, 400), (120, 400), f32, f32)
 
     def peak_of(fn):
         before = tracemalloc.get_traced_memory()[0]
