@@ -48,10 +48,17 @@ def dense_fwd(out, x, w, empty=np.empty):
     on numba's threads) computes the product, with no kernel of its own to compile on a
     cold start. Each dot product is summed in x's dtype in a fixed order, whatever the thread
     count (its float64 total of one sample's sum is exact)."""
+    conv2d_bwd_weight_flat(*dense_operands(out, x, w, empty))
+
+
+def dense_operands(out, x, w, empty=np.empty):
+    """The arguments of :func:`.conv_flat.conv2d_bwd_weight_flat` that compute
+    :func:`dense_fwd` (views of out, x and w, scratch from ``empty``): a plan builds them once."""
     M, K = x.shape
     N = w.shape[0]
-    conv2d_bwd_weight_direct(out.reshape(M, N, 1, 1), x.reshape(1, M, 1, K),
-                             w.reshape(1, N, 1, K), 1, 1, 1, empty)
+    dwt, dy, xp = out.reshape(M, N, 1, 1), x.reshape(1, M, 1, K), w.reshape(1, N, 1, K)
+    g = _geometry(xp, dwt, dy.shape, 1, 1, 1)
+    return (dwt, dy, xp, g.offs, 1, g.splits) + g.bwd_weight_scratch(x.dtype, empty)
 
 def _geometry(x, w, out_shape, dh, dw, group):
     return flat_geometry(x.shape, w.shape, out_shape, (dh, dw), group)

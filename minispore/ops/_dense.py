@@ -19,7 +19,7 @@ from ._blas import matmul
 
 __all__ = ["dense", "DensePlan", "uses_kernel"]
 
-_conv = lazy("conv")
+_conv, _flat = lazy("conv"), lazy("conv_flat")
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 MIN_WORK = 1 << 20  # multiply-adds
 MAX_WEIGHT = 1 << 20  # elements of w
@@ -50,24 +50,23 @@ def dense(x, w, b=None):
 
 
 class DensePlan:
-    """A plan step: :func:`dense` into the plan's buffer ``y``, the kernel's scratch allocated on
-    the first call and reused (no allocation per step), the bias added without a temporary."""
+    """A plan step: :func:`dense` into the plan's buffer ``y``. The kernel's arguments (views of
+    the plan's buffers and the weight, scratch) are built once, so a step allocates nothing;
+    the bias is added without a temporary."""
 
     def __init__(self, x, w, b, y):
         self.x, self.w, self.b, self.y = x, w, b, y
         self.rows = None if b is None else np.empty_like(y)  # b on every row
-        self.scratch, self.taken = [], 0
-
-    def _empty(self, shape, dtype):
-        """The kernel's scratch arrays, in the order it asks for them (fixed shapes per plan)."""
-        if self.taken == len(self.scratch):
-            self.scratch.append(np.empty(shape, dtype))
-        self.taken += 1
-        return self.scratch[self.taken - 1]
+        self.args = None
+        if uses_kernel(x.shape, w.shape, x.dtype, w.dtype) and x.flags.c_contiguous and \
+                w.flags.c_contiguous:
+            self.args = _conv.dense_operands(y, x, w, np.empty)
 
     def __call__(self):
-        self.taken = 0
-        _product(self.x, self.w, self.y, self._empty)
+        if self.args is not None:
+            _flat.conv2d_bwd_weight_flat(*self.args)
+        else:
+            _product(self.x, self.w, self.y, _buffers.empty)
         if self.rows is not None:
             np.copyto(self.rows, self.b)
             np.add(self.y, self.rows, out=self.y)
