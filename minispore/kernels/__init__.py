@@ -1,8 +1,8 @@
 """numba kernels on plain arrays: no framework imports, outputs preallocated and passed first.
 
-Modules: ``activation``, ``conv`` and ``conv_flat`` (direct convolution), ``im2col``, ``loss``,
-``optim``, ``pool``; every numba flag lives in ``_jit``. The primitives that call them are
-declared in :mod:`minispore.ops.function`. Importing this package imports no numba: a primitive
+Modules: ``activation`` (ReLU), ``gelu``, ``conv`` and ``conv_flat`` (direct convolution, and the
+dense layer's product), ``im2col``, ``loss``, ``optim``, ``pool``; every numba flag lives in
+``_jit``. The primitives that call them are declared in :mod:`minispore.ops.function`. Importing this package imports no numba: a primitive
 module binds its kernels with :func:`lazy`, so ``import minispore`` stays light and numba loads
 on the first kernel call.
 """

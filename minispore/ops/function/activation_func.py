@@ -8,7 +8,7 @@ from ..._checkparam import Problems, as_tensor, floats
 
 __all__ = []
 
-_act = lazy("activation")
+_act, _gelu = lazy("activation"), lazy("gelu")
 
 
 def _sigmoid(a):
@@ -57,15 +57,18 @@ class GeLU(_Activation):
 
     def forward(self, x, tanh_approx):
         self.x, self.tanh_approx = np.ascontiguousarray(x), tanh_approx
-        self.fast_erf = x.dtype == np.float32  # float32-precision erf for float32 input
+        # float32: the vectorised kernels, float32 precision; float64: libm, float64 precision
+        self.vectorised = x.dtype == np.float32
         y = np.empty_like(self.x)
-        _act.gelu_fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx, self.fast_erf)
+        fwd = _gelu.gelu_fwd if self.vectorised else _gelu.gelu_fwd_exact
+        fwd(y.reshape(-1), self.x.reshape(-1), tanh_approx)
         return y
 
     def backward(self, dy):
         dx = np.empty_like(self.x)
-        _act.gelu_bwd(dx.reshape(-1), np.ascontiguousarray(dy, self.x.dtype).reshape(-1),
-                      self.x.reshape(-1), self.tanh_approx, self.fast_erf)
+        bwd = _gelu.gelu_bwd if self.vectorised else _gelu.gelu_bwd_exact
+        bwd(dx.reshape(-1), np.ascontiguousarray(dy, self.x.dtype).reshape(-1),
+            self.x.reshape(-1), self.tanh_approx)
         return (dx,)
 
 
