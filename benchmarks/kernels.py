@@ -171,6 +171,7 @@ def layer_cases(rng):
     """(name, gflop, peers) for the layer kernels (BatchNorm, ...) at small-CNN shapes: each
     primitive's forward and its backward (all inputs' gradients) against torch's aten kernels."""
     from minispore.ops.function import nn_func as NF
+    from minispore.ops.function import pooling_func as NP
     from minispore.ops.function import activation_func as NA
     from minispore.ops.function import normalization_func as NN
     from minispore.ops.function import rnn_func as NR
@@ -199,12 +200,12 @@ def layer_cases(rng):
         "torch": torch and (lambda: torch.ops.aten.native_batch_norm_backward(
             tdy, tx, tg, trm, trv, tstats[1], tstats[2], True, 1e-5, (True, True, True)))}))
     xa = f32(32, 64, 7, 7)
-    for name, fn, tfn in (("adaptive avgpool 7x7->3x3", NF.AdaptiveAvgPool2D,
+    for name, fn, tfn in (("adaptive avgpool 7x7->3x3", NP.AdaptiveAvgPool2D,
                            torch and F.adaptive_avg_pool2d),
-                          ("adaptive maxpool 7x7->3x3", NF.AdaptiveMaxPool2D,
+                          ("adaptive maxpool 7x7->3x3", NP.AdaptiveMaxPool2D,
                            torch and F.adaptive_max_pool2d)):
         attrs = {"output_size": (3, 3)}
-        if fn is NF.AdaptiveMaxPool2D:
+        if fn is NP.AdaptiveMaxPool2D:
             attrs["return_indices"] = False
         y, node = ms.forward_node(fn, xa, **attrs)
         dya, txa = f32(*y.shape), t(xa)

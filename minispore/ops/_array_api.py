@@ -7,6 +7,7 @@ validates nothing: the primitives' ``check`` does that for Tensors (see ``ops.co
 import numpy as np
 
 from .function import nn_func as F
+from .function import pooling_func as P
 from .function.optim_func import apply_momentum
 
 __all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
@@ -48,7 +49,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, group):
 
 def max_pool2d_forward(x, kernel, stride, padding=0):
     """(y, argmax): window maxima and each winner's flat index into its (H, W) plane."""
-    node = F.MaxPool2D()
+    node = P.MaxPool2D()
     y = node.forward(_c(x), _pair(kernel), _pair(stride), _pad4(padding))
     return y, node.argmax
 
@@ -56,7 +57,7 @@ def max_pool2d_forward(x, kernel, stride, padding=0):
 def max_pool2d_backward(dy, argmax, x_shape, positive=None):
     """dy routed to each window's argmax; with ``positive`` (the pooled output) only windows
     whose maximum is > 0 route (the ReLU fusion)."""
-    node = F.MaxPool2D()
+    node = P.MaxPool2D()
     node.x_shape, node.argmax = tuple(x_shape), argmax
     node.y = positive if positive is not None else dy
     return node.route(dy, positive is not None)

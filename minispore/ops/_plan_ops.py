@@ -20,6 +20,7 @@ from ._blas import matmul as _matmul
 from ._dense import DensePlan
 from .function import array_func as A
 from .function import nn_func as F
+from .function import pooling_func as P
 
 __all__ = ["FORWARD", "BACKWARD", "generic_forward", "generic_backward", "fused_backward"]
 
@@ -47,7 +48,7 @@ def fused_forward(records, i, plan):
     if j + 1 >= len(records):
         return None
     relu, pool = records[j], records[j + 1]
-    if relu.cls is not F.ReLU or pool.cls is not F.MaxPool2D or pool.ins[0] is not relu.outs[0]:
+    if relu.cls is not F.ReLU or pool.cls is not P.MaxPool2D or pool.ins[0] is not relu.outs[0]:
         return None
     if (pool.attrs["kernel"], pool.attrs["stride"]) != ((2, 2), (2, 2)) or \
             any(pool.attrs["padding"]):
@@ -136,7 +137,8 @@ def _generic_if_marked(emit):
 
 # ---- ReLU, pooling ---------------------------------------------------------------------------
 # Each ``<op>_forward`` / ``<op>_backward`` below is the planned form of that primitive's
-# ``forward`` / ``backward`` in ``function/nn_func.py`` (same kernel, same arguments).
+# ``forward`` / ``backward`` in ``function/nn_func.py`` or ``function/pooling_func.py`` (same
+# kernel, same arguments).
 
 def relu_forward(rec, plan):
     x, y = rec.ins[0].buf, plan.buffer(rec.outs[0])
@@ -177,7 +179,7 @@ def max_pool_backward(rec, plan):
 def fused_backward(rec, producer, fn, plan):
     """The engine's backward fusions: MaxPool after ReLU routes only positive windows
     straight to the ReLU's input; other registered pairs run their function on the nodes."""
-    if rec.cls is F.MaxPool2D and producer.cls is F.ReLU:
+    if rec.cls is P.MaxPool2D and producer.cls is F.ReLU:
         return _pool_route(rec, plan, producer.ins[0], True)
     if not (rec.extra.get("generic") and producer.extra.get("generic")):
         raise NotImplementedError(f"no planned form of the fusion {producer.cls.__name__} -> "
@@ -378,10 +380,10 @@ def xent_backward(rec, plan):
     return _steps(lambda: np.multiply(dlogits, factor, out=target), _write(target, add_into))
 
 
-FORWARD = {F.ReLU: relu_forward, F.MaxPool2D: max_pool_forward, F.Conv2D: conv_forward,
+FORWARD = {F.ReLU: relu_forward, P.MaxPool2D: max_pool_forward, F.Conv2D: conv_forward,
            F.BiasAdd: bias_add_forward, F.Dense: dense_forward, A.Reshape: reshape_forward,
            F.SoftmaxCrossEntropy: xent_forward}
-BACKWARD = {F.ReLU: relu_backward, F.MaxPool2D: max_pool_backward,
+BACKWARD = {F.ReLU: relu_backward, P.MaxPool2D: max_pool_backward,
             F.Conv2D: _generic_if_marked(conv_backward), F.BiasAdd: bias_add_backward,
             F.Dense: dense_backward, A.Reshape: reshape_backward,
             F.SoftmaxCrossEntropy: xent_backward}

@@ -147,6 +147,7 @@ def compile_backward_kernels():
     """Call each backward kernel once on tiny float32 inputs shaped like a LeNet step's, last
     needed first, so their float32 signatures land in the cache."""
     from .function import nn_func as F
+    from .function import pooling_func as P
     from .function.optim_func import apply_momentum
     from ..common.parameter import Parameter
     f32 = np.float32
@@ -160,7 +161,7 @@ def compile_backward_kernels():
     conv.forward(x, w, (1, 1), (0, 0, 0, 0), (1, 1), 1)
     conv.needs = (True, True)
     conv.backward(dy)
-    pool = F.MaxPool2D()
+    pool = P.MaxPool2D()
     y = pool.forward(dy, (2, 2), (2, 2), (0, 0, 0, 0))
     pool.route(y, True)
 

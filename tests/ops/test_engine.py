@@ -11,7 +11,7 @@ import pytest
 from minispore import Parameter, Tensor, nn, ops
 from minispore.ops import Function
 from minispore.ops import _buffers
-from minispore.ops.function import nn_func
+from minispore.ops.function import nn_func, pooling_func
 
 
 class _TransposedGrad(Function):
@@ -67,7 +67,7 @@ def _lenet_step():
 def test_no_activation_outlives_a_train_step(monkeypatch):
     saved = []
     for cls, attr in ((nn_func.Conv2D, "x"), (nn_func.ReLU, "y"), (nn_func.Dense, "x"),
-                      (nn_func.MaxPool2D, "argmax")):
+                      (pooling_func.MaxPool2D, "argmax")):
         original = cls.forward
 
         def forward(self, *a, _original=original, _attr=attr, **k):
@@ -110,12 +110,12 @@ def test_recording_is_per_thread_and_parameters_are_not_touched():
 
 def test_relu_max_pool_fusion_is_taken_only_for_a_single_consumer(monkeypatch):
     calls = []
-    original = nn_func.MaxPool2D.route
+    original = pooling_func.MaxPool2D.route
 
     def route(self, dy, positive_only):
         calls.append(positive_only)
         return original(self, dy, positive_only)
-    monkeypatch.setattr(nn_func.MaxPool2D, "route", route)
+    monkeypatch.setattr(pooling_func.MaxPool2D, "route", route)
     x = Tensor(np.random.default_rng(1).standard_normal((1, 2, 4, 4)))
     ops.grad(lambda t: ops.max_pool2d(ops.relu(t), 2).sum())(x)
     assert calls == [True]

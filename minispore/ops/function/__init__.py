@@ -5,6 +5,6 @@ family's ``__all__``. A new family is one module here plus its name in ``FAMILIE
 import importlib
 
 FAMILIES = ("array_func", "selection_func", "math_func", "comparison_func", "reduction_func",
-            "nn_func", "activation_func", "normalization_func", "rnn_func", "loss_func", "optim_func",
-            "comm_func", "random_func")
+            "nn_func", "pooling_func", "activation_func", "normalization_func", "rnn_func",
+            "loss_func", "optim_func", "comm_func", "random_func")
 modules = [importlib.import_module(f"{__name__}.{family}") for family in FAMILIES]
