@@ -5,7 +5,9 @@ that spinning costs the numba kernels that follow more than the GEMM's second th
 measured over whole LeNet steps at batch 32, serial kernels + 2-thread BLAS took 25.8 ms
 against 6.3 ms with 1-thread BLAS, and with numba's own parallel pool both pools spinning
 took 14-20 ms against 4.5-6.5 ms. minispore's GEMMs are small (dense layers, the im2col
-convolution path, ``ops.matmul``), so they run BLAS on the calling thread only; the previous
+convolution path, ``ops.matmul``), so they run BLAS on the calling thread only (a dense layer's
+forward product of a million multiply-adds or more runs on numba's threads instead, see
+:mod:`._dense`); the previous
 thread count is restored after each call, so GEMMs in your own code keep theirs. Products too
 small for OpenBLAS to thread skip the switch. Batch-1 steps showed why the bound is OpenBLAS's
 GEMV one, not its GEMM one: an unguarded (1, 120) x (120, 400) product ran as a 2-thread GEMV,
