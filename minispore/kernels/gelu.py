@@ -56,8 +56,37 @@ def _exp_block(e, a, bits, m):
         e[j] = a[j] * e[j]
 
 
+@njit(inline="always")
+def _exponents(a, t, g, xs, m, tanh_approx, density):
+    """The exponent of each element's exponential into a: 2u for the tanh form (e = exp(2u)),
+    -z*z + poly(t) for erfc(z), z = |x| / sqrt 2, with t = 1 / (1 + z/2) kept in t; with
+    ``density`` (the exact form's backward) also -x*x/2 into g. (One loop for both: with the
+    density in a loop of its own the tanh form's backward measured 1.5x slower.)"""
+    for j in range(m):
+        v = np.float64(xs[j])
+        if tanh_approx:
+            a[j] = 2.0 * _TANH_K * (v + _TANH_C * v * v * v)
+        else:
+            z = abs(v) * _SQRT_HALF
+            t[j] = 1.0 / (1.0 + 0.5 * z)
+            a[j] = -z * z + _erfc_poly(t[j])
+            if density:
+                g[j] = -0.5 * v * v
+
+
+@njit(inline="always")
+def _cdf(v, tj, ej, tanh_approx):
+    """Phi(v) from the exponential ej of :func:`_exponents` (and tj), without cancellation:
+    e / (1 + e) = 0.5 * (1 + tanh u); 0.5 * erfc(|v| / sqrt 2) is Phi(-|v|)."""
+    if tanh_approx:
+        return ej / (ej + 1.0)
+    half = 0.5 * tj * ej
+    return 1.0 - half if v >= 0.0 else half
+
+
 @njit
 def _gelu_fwd_f32(out, x, lo, hi, tanh_approx):
+    """out[lo:hi] = gelu(x[lo:hi]) in blocks: exponents, exponentials, results."""
     a = np.empty(BLOCK)
     t = np.empty(BLOCK)
     bits = np.empty(BLOCK, np.int64)
@@ -65,27 +94,17 @@ def _gelu_fwd_f32(out, x, lo, hi, tanh_approx):
     for start in range(lo, hi, BLOCK):
         m = min(BLOCK, hi - start)
         xs, ys = x[start:start + m], out[start:start + m]
-        for j in range(m):
-            v = np.float64(xs[j])
-            if tanh_approx:
-                a[j] = 2.0 * _TANH_K * (v + _TANH_C * v * v * v)
-            else:
-                z = abs(v) * _SQRT_HALF
-                t[j] = 1.0 / (1.0 + 0.5 * z)
-                a[j] = -z * z + _erfc_poly(t[j])
+        _exponents(a, t, t, xs, m, tanh_approx, False)
         _exp_block(e, a, bits, m)
         for j in range(m):
             v = np.float64(xs[j])
-            if tanh_approx:
-                cdf = e[j] / (e[j] + 1.0)  # 0.5 * (1 + tanh(u)), e = exp(2u): no cancellation
-            else:
-                half = 0.5 * t[j] * e[j]  # 0.5 * erfc(|v| / sqrt 2)
-                cdf = 1.0 - half if v >= 0.0 else half
-            ys[j] = v * cdf
+            ys[j] = v * _cdf(v, t[j], e[j], tanh_approx)
 
 
 @njit
 def _gelu_bwd_f32(dx, dy, x, lo, hi, tanh_approx):
+    """dx[lo:hi] = dy * gelu'(x) over [lo, hi), in blocks as :func:`_gelu_fwd_f32`; the exact
+    form's density exp(-v*v/2) is a second exponential."""
     a = np.empty(BLOCK)
     g = np.empty(BLOCK)
     t = np.empty(BLOCK)
@@ -96,27 +115,17 @@ def _gelu_bwd_f32(dx, dy, x, lo, hi, tanh_approx):
     for start in range(lo, hi, BLOCK):
         m = min(BLOCK, hi - start)
         xs, gs, ds = x[start:start + m], dy[start:start + m], dx[start:start + m]
-        for j in range(m):
-            v = np.float64(xs[j])
-            if tanh_approx:
-                a[j] = 2.0 * _TANH_K * (v + _TANH_C * v * v * v)
-            else:
-                z = abs(v) * _SQRT_HALF
-                t[j] = 1.0 / (1.0 + 0.5 * z)
-                a[j] = -z * z + _erfc_poly(t[j])
-                g[j] = -0.5 * v * v
+        _exponents(a, t, g, xs, m, tanh_approx, True)
         _exp_block(e, a, bits, m)
         if not tanh_approx:
             _exp_block(pdf, g, bits2, m)
         for j in range(m):
             v = np.float64(xs[j])
-            if tanh_approx:  # 0.5 (1 + tanh u) and 1 - tanh^2 u from e = exp(2u), no cancellation
+            if tanh_approx:  # Phi = e p and 1 - tanh^2 u = 4 e p^2, p = 1 / (1 + e): one division
                 p = 1.0 / (e[j] + 1.0)
                 d = e[j] * p + 2.0 * v * e[j] * p * p * _TANH_K * (1.0 + 3.0 * _TANH_C * v * v)
             else:
-                half = 0.5 * t[j] * e[j]
-                cdf = 1.0 - half if v >= 0.0 else half
-                d = cdf + v * _INV_SQRT_2PI * pdf[j]
+                d = _cdf(v, t[j], e[j], False) + v * _INV_SQRT_2PI * pdf[j]
             ds[j] = gs[j] * d
 
 
