@@ -19,7 +19,7 @@ from minispore import _plotting  # noqa: E402
 
 COLORS = {"minispore": "tab:blue", "ms-graph": "tab:cyan", "torch": "tab:orange",
           "mindspore": "tab:green", "processes": "tab:purple", "threads": "tab:olive",
-          "serial": "tab:gray",
+          "serial": "tab:gray", "empty": "tab:red", "warm": "tab:green",
           "numpy": "tab:gray", "raw": "tab:gray"}
 _hinted = []
 
@@ -227,9 +227,76 @@ def cliffs_figure(report):
     return fig, caption(machine)
 
 
+def optimizers_figure(report):
+    """optimizers.py: ms per update step of each optimizer, minispore against torch.optim, on
+    LeNet's parameters and on one large tensor (log scale); labels give the paired ratio."""
+    rows = report.get("rows", [])
+    if not rows:
+        raise ValueError("optimizers report: no rows to draw")
+    groups = [f"{r['optimizer']} ({r['params']})" for r in rows]
+    peers = [p for p in ("minispore", "torch") if any(p in r for r in rows)]
+    series = {p: [r[p]["median_ms"] if p in r else None for r in rows] for p in peers}
+    labels = {"minispore": [f"{r['ratio_minispore_over_torch']:.2f}x torch"
+                            if r.get("ratio_minispore_over_torch") else None for r in rows]}
+    fig = _plotting.new_figure(8, 0.3 * len(rows) * len(peers) + 1.4, dpi=80)
+    ax = fig.subplots()
+    _grouped_bars(ax, groups, series, labels, "ms per update step (log scale, lower is better)",
+                  log=True)
+    ax.set_title("Optimizer update steps", fontsize=9)
+    return fig, caption(report.get("machine"))
+
+
+def data_parallel_figure(report):
+    """data_parallel.py: images/s of one rank on two threads against two MPI ranks on one
+    thread each (minispore and PyTorch), and Allreduce time per payload (MPI against gloo)."""
+    jobs = report.get("jobs", {})
+    if not jobs:
+        raise ValueError("data_parallel report: no jobs to draw")
+    names = list(jobs)
+    groups = [f"{jobs[n]['ranks']} rank x {jobs[n]['threads_per_rank']} thread" for n in names]
+    peers = [p for p in ("minispore", "torch") if any(f"{p}_images_per_s" in jobs[n]
+                                                      for n in names)]
+    series = {p: [jobs[n].get(f"{p}_images_per_s") for n in names] for p in peers}
+    labels = {p: [f"{v:,.0f}" if v else None for v in series[p]] for p in peers}
+    rows = report.get("allreduce", [])
+    fig = _plotting.new_figure(8, 3.2 if rows else 2.2, dpi=80)
+    axes = fig.subplots(1, 2) if rows else [fig.subplots()]
+    _grouped_bars(axes[0], groups, series, labels, "images/s (higher is better)")
+    axes[0].set_title("LeNet5 training", fontsize=9)
+    if rows:
+        sizes = [f"{r['bytes'] / 1e6:g} MB" if r["bytes"] >= 1e6 else f"{r['bytes'] / 1e3:g} kB"
+                 for r in rows]
+        times = {"minispore": [r.get("minispore_mpi_us") for r in rows],
+                 "torch": [r.get("torch_gloo_us") for r in rows]}
+        _grouped_bars(axes[1], sizes, times, {}, "us per Allreduce (log scale)", log=True)
+        axes[1].set_title("Allreduce: MPI (minispore) / gloo (torch)", fontsize=9)
+    return fig, caption(report.get("machine"), report.get("note", ""))
+
+
+def cold_start_figure(report):
+    """cold_start.py: seconds from ``import`` to the end of the first training step, each case
+    with an empty numba cache and with the cache the first process left."""
+    rows = report.get("rows", [])
+    if not rows:
+        raise ValueError("cold_start report: no rows to draw")
+    groups = list(dict.fromkeys(f"{r['model']} {r['case']}" for r in rows))
+    caches = list(dict.fromkeys(r["cache"] for r in rows))
+    cell = {(f"{r['model']} {r['case']}", r["cache"]): r["import_s"] + r["first_s"] for r in rows}
+    series = {c: [cell.get((g, c)) for g in groups] for c in caches}
+    labels = {c: [f"{v:.1f} s" if v is not None else None for v in series[c]] for c in caches}
+    fig = _plotting.new_figure(8, 0.3 * len(groups) * len(caches) + 1.4, dpi=80)
+    ax = fig.subplots()
+    _grouped_bars(ax, groups, series, labels,
+                  "s from import to the end of step 1 (lower is better)")
+    ax.set_title("Cold start: the first training step", fontsize=9)
+    return fig, caption(report.get("machine"))
+
+
 FIGURES = {"train_lenet": lenet_figure, "kernels": kernels_figure,
            "checkpoint_io": checkpoint_figure, "resnet": resnet_figure,
-           "dataset_workers": dataset_workers_figure, "cliffs": cliffs_figure}
+           "dataset_workers": dataset_workers_figure, "cliffs": cliffs_figure,
+           "optimizers": optimizers_figure, "data_parallel": data_parallel_figure,
+           "cold_start": cold_start_figure}
 
 
 def kind_of(report):
@@ -239,9 +306,17 @@ def kind_of(report):
     if "results" in report:
         return "dataset_workers" if report["results"][:1] and "pipeline" in \
             report["results"][0] else "kernels"
+    if "jobs" in report:
+        return "data_parallel"
     if "rows" in report:
-        return "cliffs" if report["rows"][:1] and "scenario" in report["rows"][0] else \
-            "checkpoint_io"
+        first = report["rows"][0] if report["rows"] else {}
+        if "scenario" in first:
+            return "cliffs"
+        if "optimizer" in first:
+            return "optimizers"
+        if "cache" in first:
+            return "cold_start"
+        return "checkpoint_io"
     if "train" in report or "inference" in report:
         return "train_lenet"
     raise ValueError("not a report of a benchmarks/ script")
@@ -258,7 +333,8 @@ def write_chart(kind, report, path):
     fig, text = FIGURES[kind](report)
     fig.text(0.01, 0.01, text, fontsize=6.5, color="dimgray", ha="left", va="bottom", wrap=True)
     left = {"train_lenet": 0.2, "kernels": 0.26, "checkpoint_io": 0.13, "resnet": 0.13,
-            "dataset_workers": 0.3, "cliffs": 0.3}[kind]
+            "dataset_workers": 0.3, "cliffs": 0.3, "optimizers": 0.3, "data_parallel": 0.2,
+            "cold_start": 0.2}[kind]
     fig.subplots_adjust(left=left, right=0.97,
                         bottom=min(0.45, 0.5 / fig.get_figheight() + 0.08), top=1 - 0.35 /
                         fig.get_figheight(), wspace=0.55)

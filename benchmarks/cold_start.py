@@ -8,6 +8,7 @@ model in a fresh process (nothing to compile). The same cases again with the war
 cold run left show what every later process pays.
 
     python benchmarks/cold_start.py [--models lenet,resnet] [--repeats 1] [--json out.json]
+                                    [--plot [PNG]]
 
 Cases: ``pynative``, ``graph`` (``set_context(mode=GRAPH_MODE)``), ``helper``
 (``MINISPORE_WARMUP=1``: the opt-in compile helper process) and ``torch``.
@@ -19,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+from _common import machine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -104,6 +107,9 @@ def main(argv=None):
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--repeats", type=int, default=1, help="cold runs per case (median)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                         "the --json name with .png, else cold_start.png")
     args = ap.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -128,9 +134,13 @@ def main(argv=None):
                 print(f"{model:<8}{case:<10}{label:<7}{r['import_s']:>9.2f}{r['first_s']:>10.2f}"
                       f"{r['second_s']:>10.2f}{1e3 * r['third_s']:>11.1f}"
                       f"{r['to_steady_s']:>13.2f}")
+    report = {"machine": machine(), "rows": rows}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"rows": rows}, f, indent=1)
+            json.dump(report, f, indent=1)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("cold_start", report, args.plot or default_path("cold_start", args.json))
 
 
 if __name__ == "__main__":

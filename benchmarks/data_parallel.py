@@ -1,7 +1,7 @@
 """Data-parallel LeNet5 training: 1 process x 2 threads vs ``mpiexec -n 2`` x 1 thread each,
 Allreduce time vs payload size, and the bytes one training step sends.
 
-    python benchmarks/data_parallel.py [--rounds 3] [--steps 40] [--json out.json]
+    python benchmarks/data_parallel.py [--rounds 3] [--steps 40] [--json out.json] [--plot [PNG]]
 
 The driver alternates two jobs ``--rounds`` times (so machine noise hits both):
 
@@ -205,6 +205,9 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--batch", type=int, default=32, help="images per rank per step")
     p.add_argument("--json", help="write the report here")
+    p.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                         "the --json name with .png, else data_parallel.png")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -267,6 +270,10 @@ def main(argv=None):
         print(f"{_size(row['bytes']):>10}{mpi:>18,.1f}{row['bytes'] / mpi / 1e3:>7.2f}" +
               (f"{gloo:>11,.1f}{gloo / mpi:>10.2f}" if gloo else ""))
     write_json(args.json, report)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("data_parallel", report,
+                    args.plot or default_path("data_parallel", args.json))
     return report
 
 

@@ -6,6 +6,7 @@ over one large tensor (--big floats): interleaved repeats, medians, and the pair
 faster). torch runs its default (foreach) implementation with the same thread count.
 
     python benchmarks/optimizers.py [--threads 2] [--repeats 7] [--inner 50] [--json out.json]
+                                    [--plot [PNG]]
 """
 import argparse
 import os
@@ -72,6 +73,9 @@ def main():
     ap.add_argument("--big", type=int, default=1_000_000, help="floats in the large tensor")
     ap.add_argument("--settle", type=float, default=0.2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PNG",
+                    help="also draw the results as a chart (needs matplotlib); PNG defaults to "
+                         "the --json name with .png, else optimizers.png")
     args = ap.parse_args()
     threads = set_threads(args.threads)
     try:
@@ -100,6 +104,9 @@ def main():
             print(f"{name:26s} {shapes_name:>10s} {result['minispore']['median_ms']:13.3f} "
                   f"{torch_ms} {ratio_s}")
     write_json(args.json, report)
+    if args.plot is not None:
+        from _plot import default_path, write_chart
+        write_chart("optimizers", report, args.plot or default_path("optimizers", args.json))
 
 
 if __name__ == "__main__":

@@ -96,9 +96,17 @@ def test_cold_start_benchmark_runs(tmp_path):
     much shorter), which is what the benchmark's table rests on."""
     out = tmp_path / "cold.json"
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "cold_start.py"),
-                           "--models", "lenet", "--cases", "pynative", "--json", str(out)],
+                           "--models", "lenet", "--cases", "pynative", "--json", str(out),
+                           "--plot"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {row["cache"]: row for row in json.loads(out.read_text())["rows"]}
     assert rows["warm"]["first_s"] < rows["empty"]["first_s"] / 3, rows
     assert "lenet" in proc.stdout
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert proc.stdout.count("pip install matplotlib") == 1
+    else:
+        from _png import check_png
+        check_png(str(tmp_path / "cold.png"))
