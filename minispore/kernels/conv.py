@@ -7,7 +7,8 @@ with ``g = o // (O/group)``.
 The loops are the flat kernels of :mod:`.conv_flat` (see there for the speed notes); these entry
 points build their :class:`.conv_flat.Geometry` and scratch. Strided convolutions take the
 im2col + GEMM path in :mod:`minispore.ops._conv_ops` (row kernels of their own cost 6.6 s of
-compile on a cold start for a few layers per model).
+compile on a cold start for a few layers per model). :func:`dense_fwd` is a dense layer's
+product through the weight-gradient kernel.
 """
 import numpy as np
 
@@ -38,7 +39,6 @@ def conv2d_bwd_weight_direct(dwt, dy, xp, dh, dw, group, empty=np.empty):
                            *g.bwd_weight_scratch(dy.dtype, empty))
 
 
-
 def dense_fwd(out, x, w, empty=np.empty):
     """out (M, N) = x (M, K) @ w (N, K).T with C-contiguous x and w; out is overwritten.
 
@@ -59,6 +59,7 @@ def dense_operands(out, x, w, empty=np.empty):
     dwt, dy, xp = out.reshape(M, N, 1, 1), x.reshape(1, M, 1, K), w.reshape(1, N, 1, K)
     g = _geometry(xp, dwt, dy.shape, 1, 1, 1)
     return (dwt, dy, xp, g.offs, 1, g.splits) + g.bwd_weight_scratch(x.dtype, empty)
+
 
 def _geometry(x, w, out_shape, dh, dw, group):
     return flat_geometry(x.shape, w.shape, out_shape, (dh, dw), group)
