@@ -1,5 +1,5 @@
-"""Shape, indexing, joining, reduction and creation primitives (selection, gathering, sorting
-and extremes are in ``selection_func``)."""
+"""Shape, indexing, joining and creation primitives (selection, gathering, sorting and extremes
+are in ``selection_func``; sums, means, maxima and their indices in ``reduction_func``)."""
 import builtins
 
 import numpy as np
@@ -8,9 +8,9 @@ from ...common import dtype as mstype
 from ...common.tensor import Tensor, _contiguous
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
-from .math_func import Cast, _call_checked
+from .math_func import Cast
 
-__all__ = ["flatten", "sum", "mean", "stop_gradient", "full", "full_like", "arange", "linspace",
+__all__ = ["flatten", "stop_gradient", "full", "full_like", "arange", "linspace",
            "permute", "numel", "rank", "size", "fill", "print_", "Rank", "Size",
            "Fill", "Print", "L2Normalize", "TENSOR_METHODS"]
 
@@ -128,127 +128,6 @@ def _axis(op, axis, ndim):
             raise ValueError(f"For '{op}', 'axis' {axis!r} is out of range for a {ndim}-D "
                              f"input.")
     return tuple(int(a) % _max(ndim, 1) for a in axes)
-
-
-class _Reduce(Function):
-    @classmethod
-    def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
-        x = as_tensor(cls.name, "input", input)
-        return (x,), {"axis": _axis(cls.name, axis, x.ndim), "keepdims": bool(keep_dims)}
-
-    @classmethod
-    def call(cls, *args, **kwargs):
-        inputs, attrs = cls.check(*args, **kwargs)
-        return _call_checked(cls, inputs, attrs)  # BFloat16 reduces in Float32
-
-    def _expand(self, dy):
-        if not self.keepdims and self.axis is not None:
-            dy = np.expand_dims(dy, self.axis)
-        return dy
-
-
-def _reduce_primitive():
-    return Primitive({"keep_dims": False},
-                     call=lambda fn, p, x, axis=(): fn(x, axis, p.keep_dims))
-
-
-class ReduceSum(_Reduce):
-    """Sum over ``axis`` (all axes when None or ())."""
-    name, primitives = "reduce_sum", {"ReduceSum": _reduce_primitive()}
-    tensor_methods = {"sum": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
-
-    def forward(self, a, axis, keepdims):
-        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
-        return _contiguous(np.sum(a, axis=axis, keepdims=keepdims, dtype=a.dtype))
-
-    def backward(self, dy):
-        return (np.broadcast_to(self._expand(dy), self.shape).copy(),)
-
-
-class ReduceMean(_Reduce):
-    """Mean over ``axis`` (all axes when None or ())."""
-    name, primitives = "reduce_mean", {"ReduceMean": _reduce_primitive()}
-    tensor_methods = {"mean": lambda fn, self, axis=None, keep_dims=False:
-                      fn(self, axis, keep_dims)}
-
-    def forward(self, a, axis, keepdims):
-        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
-        out = np.mean(a, axis=axis, keepdims=keepdims)
-        self.count = a.size // _max(out.size, 1) if a.size else 1
-        return _contiguous(out.astype(a.dtype, copy=False))
-
-    def backward(self, dy):
-        return ((np.broadcast_to(self._expand(dy), self.shape) / self.count).astype(dy.dtype),)
-
-
-class _ReduceExtreme(_Reduce):
-    """Max/min over ``axis``; the gradient is shared equally among tied extremes (MindSpore's
-    ReduceMax/ReduceMin rule)."""
-
-    def forward(self, a, axis, keepdims):
-        self.a, self.axis, self.keepdims = a, axis, keepdims
-        self.y = self.reduce(a, axis=axis, keepdims=True)
-        out = self.y if keepdims else (self.y.reshape(()) if axis is None
-                                       else np.squeeze(self.y, axis))
-        return _contiguous(out)
-
-    def backward(self, dy):
-        hit = self.a == self.y
-        share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return ((share * self._expand(dy)).astype(dy.dtype, copy=False),)
-
-
-class ReduceMax(_ReduceExtreme):
-    """Maximum over ``axis`` (all axes when None or ())."""
-    name, reduce = "reduce_max", staticmethod(np.max)
-    primitives = {"ReduceMax": _reduce_primitive()}
-    tensor_methods = {"max": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
-
-
-class ReduceMin(_ReduceExtreme):
-    """Minimum over ``axis`` (all axes when None or ())."""
-    name, reduce = "reduce_min", staticmethod(np.min)
-    primitives = {"ReduceMin": _reduce_primitive()}
-    tensor_methods = {"min": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
-
-
-def _arg_primitive():
-    return Primitive({"axis": -1, "output_type": mstype.int32},
-                     call=lambda fn, p, x: Cast.call(fn(x, p.axis), p.output_type))
-
-
-class Argmax(Function):
-    """Index of the maximum along ``dim`` (over the flattened input when None), Int64 (the 1.x
-    primitive ``Argmax(axis=-1, output_type=mstype.int32)`` gives Int32). Not differentiable."""
-    name, differentiable = "argmax", False
-    primitives = {"Argmax": _arg_primitive()}
-    tensor_methods = {"argmax": lambda fn, self, axis=None, keepdims=False: fn(self, axis,
-                                                                               keepdims)}
-    pick = staticmethod(np.argmax)
-
-    @classmethod
-    def check(cls, input, dim=None, keepdim=False):  # noqa: A002
-        x = as_tensor(cls.name, "input", input)
-        if dim is not None:
-            dim = _axis(cls.name, dim, x.ndim)[0]
-        return (x,), {"axis": dim, "keepdims": bool(keepdim)}
-
-    def forward(self, a, axis, keepdims):
-        if a.size == 0:
-            raise ValueError(f"For '{self.name}', the input is empty (shape {a.shape}).")
-        return _contiguous(self.pick(a, axis=axis, keepdims=keepdims).astype(np.int64))
-
-
-class Argmin(Argmax):
-    """Index of the minimum along ``axis`` (over the flattened input when None), Int64 (the 1.x
-    primitive ``Argmin(axis=-1, output_type=mstype.int32)`` gives Int32). Not differentiable."""
-    name, primitives = "argmin", {"Argmin": _arg_primitive()}
-    tensor_methods = ("argmin",)
-    pick = staticmethod(np.argmin)
-
-    @classmethod
-    def check(cls, input, axis=None, keepdims=False):  # noqa: A002
-        return super().check(input, axis, keepdims)
 
 
 class Concat(Function):
@@ -405,6 +284,7 @@ class Flip(Function):
 def l2_normalize(x, axis=0, epsilon=1e-4):
     """x / sqrt(max(sum(x**2, axis), epsilon)) (MindSpore's ``L2Normalize``)."""
     from .math_func import Maximum, Mul, Sqrt  # noqa: PLC0415
+    from .reduction_func import ReduceSum  # noqa: PLC0415  (reduction_func imports this module)
     x = as_tensor("l2_normalize", "x", x)
     ss = ReduceSum.call(Mul.call(x, x), axis, True)
     return x / Sqrt.call(Maximum.call(ss, float(epsilon)))
@@ -418,14 +298,6 @@ class L2Normalize(_CallOnly):
 
     def __call__(self, x):
         return l2_normalize(x, self.axis, self.epsilon)
-
-
-def sum(input, axis=None, keepdims=False):  # noqa: A001,A002
-    return ReduceSum.call(input, axis, keepdims)
-
-
-def mean(input, axis=None, keep_dims=False):  # noqa: A002
-    return ReduceMean.call(input, axis, keep_dims)
 
 
 def stop_gradient(input):  # noqa: A002

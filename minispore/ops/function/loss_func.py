@@ -8,7 +8,8 @@ import numpy as np
 from ...common.tensor import Tensor
 from .._function import Function
 from ..._checkparam import Problems, as_tensor
-from .array_func import ReduceMean, ReduceSum, Reshape, Squeeze
+from .array_func import Reshape, Squeeze
+from .reduction_func import ReduceMean, ReduceSum
 from .selection_func import Gather, GatherD, Select
 from .math_func import Abs, Exp, Log, Mul, Neg, Sub
 from .nn_func import LogSoftmax

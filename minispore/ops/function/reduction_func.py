@@ -1,20 +1,154 @@
-"""Statistics over axes built on the array family's reductions: norms, log-sum-exp, product,
-extremes, variance and standard deviation."""
+"""Reductions over axes: sum, mean, max, min and their indices (argmax, argmin), and the
+statistics built on them: norms, log-sum-exp, product, extremes, variance and standard
+deviation."""
 import numpy as np
 
+from ...common import dtype as mstype
+from ...common.tensor import _contiguous
 from .._function import Function, Primitive
 from ..._checkparam import as_tensor
+from . import array_func as A
+from .array_func import _axis, _max
 from .comparison_func import NotEqual
-from .math_func import Abs, Cast, Exp, Log, Mul, Pow, Sqrt, Sub
+from .math_func import Abs, Cast, Exp, Log, Mul, Pow, Sqrt, Sub, _call_checked
 
-__all__ = ["norm", "logsumexp", "amax", "amin", "std", "var", "TENSOR_METHODS"]
+__all__ = ["sum", "mean", "norm", "logsumexp", "amax", "amin", "std", "var", "TENSOR_METHODS"]
+
+
+class _Reduce(Function):
+    @classmethod
+    def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
+        x = as_tensor(cls.name, "input", input)
+        return (x,), {"axis": _axis(cls.name, axis, x.ndim), "keepdims": bool(keep_dims)}
+
+    @classmethod
+    def call(cls, *args, **kwargs):
+        inputs, attrs = cls.check(*args, **kwargs)
+        return _call_checked(cls, inputs, attrs)  # BFloat16 reduces in Float32
+
+    def _expand(self, dy):
+        if not self.keepdims and self.axis is not None:
+            dy = np.expand_dims(dy, self.axis)
+        return dy
+
+
+def _reduce_primitive():
+    return Primitive({"keep_dims": False},
+                     call=lambda fn, p, x, axis=(): fn(x, axis, p.keep_dims))
+
+
+class ReduceSum(_Reduce):
+    """Sum over ``axis`` (all axes when None or ())."""
+    name, primitives = "reduce_sum", {"ReduceSum": _reduce_primitive()}
+    tensor_methods = {"sum": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
+
+    def forward(self, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return _contiguous(np.sum(a, axis=axis, keepdims=keepdims, dtype=a.dtype))
+
+    def backward(self, dy):
+        return (np.broadcast_to(self._expand(dy), self.shape).copy(),)
+
+
+class ReduceMean(_Reduce):
+    """Mean over ``axis`` (all axes when None or ())."""
+    name, primitives = "reduce_mean", {"ReduceMean": _reduce_primitive()}
+    tensor_methods = {"mean": lambda fn, self, axis=None, keep_dims=False:
+                      fn(self, axis, keep_dims)}
+
+    def forward(self, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        out = np.mean(a, axis=axis, keepdims=keepdims)
+        self.count = a.size // _max(out.size, 1) if a.size else 1
+        return _contiguous(out.astype(a.dtype, copy=False))
+
+    def backward(self, dy):
+        return ((np.broadcast_to(self._expand(dy), self.shape) / self.count).astype(dy.dtype),)
+
+
+class _ReduceExtreme(_Reduce):
+    """Max/min over ``axis``; the gradient is shared equally among tied extremes (MindSpore's
+    ReduceMax/ReduceMin rule)."""
+
+    def forward(self, a, axis, keepdims):
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        self.y = self.reduce(a, axis=axis, keepdims=True)
+        out = self.y if keepdims else (self.y.reshape(()) if axis is None
+                                       else np.squeeze(self.y, axis))
+        return _contiguous(out)
+
+    def backward(self, dy):
+        hit = self.a == self.y
+        share = hit / hit.sum(axis=self.axis, keepdims=True)
+        return ((share * self._expand(dy)).astype(dy.dtype, copy=False),)
+
+
+class ReduceMax(_ReduceExtreme):
+    """Maximum over ``axis`` (all axes when None or ())."""
+    name, reduce = "reduce_max", staticmethod(np.max)
+    primitives = {"ReduceMax": _reduce_primitive()}
+    tensor_methods = {"max": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
+
+
+class ReduceMin(_ReduceExtreme):
+    """Minimum over ``axis`` (all axes when None or ())."""
+    name, reduce = "reduce_min", staticmethod(np.min)
+    primitives = {"ReduceMin": _reduce_primitive()}
+    tensor_methods = {"min": lambda fn, self, axis=None, keepdims=False: fn(self, axis, keepdims)}
+
+
+def _arg_primitive():
+    return Primitive({"axis": -1, "output_type": mstype.int32},
+                     call=lambda fn, p, x: Cast.call(fn(x, p.axis), p.output_type))
+
+
+class Argmax(Function):
+    """Index of the maximum along ``dim`` (over the flattened input when None), Int64 (the 1.x
+    primitive ``Argmax(axis=-1, output_type=mstype.int32)`` gives Int32). Not differentiable."""
+    name, differentiable = "argmax", False
+    primitives = {"Argmax": _arg_primitive()}
+    tensor_methods = {"argmax": lambda fn, self, axis=None, keepdims=False: fn(self, axis,
+                                                                               keepdims)}
+    pick = staticmethod(np.argmax)
+
+    @classmethod
+    def check(cls, input, dim=None, keepdim=False):  # noqa: A002
+        x = as_tensor(cls.name, "input", input)
+        if dim is not None:
+            dim = _axis(cls.name, dim, x.ndim)[0]
+        return (x,), {"axis": dim, "keepdims": bool(keepdim)}
+
+    def forward(self, a, axis, keepdims):
+        if a.size == 0:
+            raise ValueError(f"For '{self.name}', the input is empty (shape {a.shape}).")
+        return _contiguous(self.pick(a, axis=axis, keepdims=keepdims).astype(np.int64))
+
+
+class Argmin(Argmax):
+    """Index of the minimum along ``axis`` (over the flattened input when None), Int64 (the 1.x
+    primitive ``Argmin(axis=-1, output_type=mstype.int32)`` gives Int32). Not differentiable."""
+    name, primitives = "argmin", {"Argmin": _arg_primitive()}
+    tensor_methods = ("argmin",)
+    pick = staticmethod(np.argmin)
+
+    @classmethod
+    def check(cls, input, axis=None, keepdims=False):  # noqa: A002
+        return super().check(input, axis, keepdims)
+
+
+def sum(input, axis=None, keepdims=False):  # noqa: A001,A002
+    return ReduceSum.call(input, axis, keepdims)
+
+
+def mean(input, axis=None, keep_dims=False):  # noqa: A002
+    return ReduceMean.call(input, axis, keep_dims)
+
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002,N803
     """Vector norm of ``A`` over ``dim`` (all elements when None): ord None/'fro'/2 is the
     Euclidean norm, inf/-inf the max/min of |A|, 0 the count of non-zeros, p the p-norm.
     Matrix norms (a 2-tuple ``dim`` with ord 'nuc', +-1, +-2, +-inf) are not supported."""
-    from .array_func import ReduceMax, ReduceMin, ReduceSum  # noqa: PLC0415
     x = as_tensor("norm", "A", A)
     if dtype is not None:
         x = Cast.call(x, dtype)
@@ -42,17 +176,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002,N80
                      f"{ord!r}.")
 
 
-def _reductions():
-    from . import array_func as A  # noqa: PLC0415
-    return A
-
-
 def logsumexp(input, axis, keep_dims=False):  # noqa: A002
     """log(sum(exp(input))) over ``axis``, computed stably."""
-    A = _reductions()
     x = as_tensor("logsumexp", "input", input)
-    m = stop = A.stop_gradient(A.ReduceMax.call(x, axis, True))
-    out = Log.call(A.ReduceSum.call(Exp.call(Sub.call(x, stop)), axis, True)) + m
+    m = stop = A.stop_gradient(ReduceMax.call(x, axis, True))
+    out = Log.call(ReduceSum.call(Exp.call(Sub.call(x, stop)), axis, True)) + m
     return out if keep_dims else A.Squeeze.call(out, axis)
 
 
@@ -65,7 +193,6 @@ class Prod(Function):
 
     @classmethod
     def check(cls, input, axis=None, keep_dims=False):  # noqa: A002
-        from .array_func import _axis  # noqa: PLC0415
         x = as_tensor("prod", "input", input)
         return (x,), {"axis": _axis("prod", axis, x.ndim), "keepdims": bool(keep_dims)}
 
@@ -88,25 +215,24 @@ class Prod(Function):
 
 def amax(input, axis=None, keepdims=False):  # noqa: A002
     """Maximum over ``axis`` (all axes when None); the gradient is shared among ties."""
-    return _reductions().ReduceMax.call(input, axis, keepdims)
+    return ReduceMax.call(input, axis, keepdims)
 
 
 def amin(input, axis=None, keepdims=False):  # noqa: A002
     """Minimum over ``axis`` (all axes when None); the gradient is shared among ties."""
-    return _reductions().ReduceMin.call(input, axis, keepdims)
+    return ReduceMin.call(input, axis, keepdims)
 
 
 def var(input, axis=None, ddof=0, keepdims=False):  # noqa: A002
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom (0: population)."""
-    A = _reductions()
     x = as_tensor("var", "input", input)
-    axes = A._axis("var", axis, x.ndim)
+    axes = _axis("var", axis, x.ndim)
     n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     if n - ddof <= 0:
         raise ValueError(f"For 'var', ddof {ddof} leaves no degrees of freedom for {n} "
                          f"elements.")
-    d = Sub.call(x, A.ReduceMean.call(x, axis, True))
-    return A.ReduceSum.call(Mul.call(d, d), axis, keepdims) / float(n - ddof)
+    d = Sub.call(x, ReduceMean.call(x, axis, True))
+    return ReduceSum.call(Mul.call(d, d), axis, keepdims) / float(n - ddof)
 
 
 def std(input, axis=None, ddof=0, keepdims=False):  # noqa: A002

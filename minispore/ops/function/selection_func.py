@@ -8,8 +8,8 @@ from ...common.tensor import Tensor, _contiguous
 from .._function import Function, Primitive
 from ..._checkparam import Problems, as_tensor
 from .math_func import Cast, _binary_inputs
-from .array_func import (GetItem, Squeeze, _axis, _dtype_arg, _max, _Reduce,
-                         _reduce_primitive)
+from .array_func import GetItem, Squeeze, _axis, _dtype_arg, _max
+from .reduction_func import _Reduce, _reduce_primitive
 
 __all__ = ["masked_fill", "select", "min", "max", "gather_d", "eye", "chunk", "unbind", "narrow",
            "TENSOR_METHODS"]
